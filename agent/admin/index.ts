@@ -1,0 +1,90 @@
+/**
+ * The admin plane (separate port, 127.0.0.1 by default, bearer token): `GET /healthz` (open) and
+ * `GET /api/status` (each counter's exact value, its thresholds and the filing covering each).
+ * Metrics, dashboard, reload and emergency stop arrive with the ops issue.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { chinaDay, chinaYear, type Clock } from '../clock.js';
+import type { CounterStore } from '../count/store/types.js';
+import { coveringFiling } from '../decide/filings.js';
+import { describeThreshold } from '../decide/index.js';
+import { XbError, toProblem } from '../errors.js';
+import type { Logger } from '../observability/log.js';
+import type { PolicySnapshot } from '../policy/snapshot.js';
+import type { Counter } from '../policy/types.js';
+import { sendProblem } from '../receive/index.js';
+
+export interface AdminOptions {
+  readonly token: string;
+  readonly log: Logger;
+  readonly snapshot: () => PolicySnapshot;
+  readonly store: CounterStore;
+  readonly clock: Clock;
+  readonly gatewayId: string;
+  readonly evidenceHead: () => { seq: number; hash: Buffer };
+}
+
+export function createAdminPlane(opts: AdminOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+  const expected = Buffer.from(`Bearer ${opts.token}`);
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/healthz') return;
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return sendProblem(reply, toProblem(new XbError('XB_ADMIN_UNAUTHORIZED', 'send Authorization: Bearer <admin token> (admin.token in the config)'), undefined));
+    }
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/api/status', async () => {
+    const snapshot = opts.snapshot();
+    const now = opts.clock.now();
+    const year = chinaYear(now);
+    const day = chinaDay(now);
+    const exact = await opts.store.counts(year);
+    const counters = [...snapshot.policy.domains.values()].flatMap((domain) =>
+      [...domain.limited, domain.general, domain.sensitive].map((c) => counterStatus(c, exact.get(c.ref) ?? 0, snapshot, day)),
+    );
+    const head = opts.evidenceHead();
+    return {
+      gatewayId: opts.gatewayId,
+      mode: snapshot.mode,
+      year,
+      policy: { revision: snapshot.policy.revision, packs: snapshot.policy.packs },
+      evidence: { headSeq: head.seq, headHash: head.hash.toString('hex') },
+      counters,
+    };
+  });
+
+  app.setErrorHandler((err: Error, _req, reply) => sendProblem(reply, toProblem(new XbError('XB_INTERNAL', err.message), undefined)));
+  return app;
+}
+
+/**
+ * A counter as ops read it. A filing's coverage can depend on the recipient; status reports the
+ * filing that covers the rule for any recipient (routes with other recipients may still be refused).
+ */
+function counterStatus(c: Counter, exact: number, snapshot: PolicySnapshot, day: string) {
+  return {
+    counter: c.ref,
+    kind: c.kind,
+    exact,
+    thresholds: c.rules.map((r) => {
+      const recipients = [...snapshot.routes.values()].filter((route) => route.counters.has(c.ref)).map((route) => route.recipient.name);
+      const filing = recipients.map((name) => coveringFiling(r, snapshot.filings, name, day)).find(Boolean);
+      return {
+        item: r.item,
+        citation: r.citation,
+        obligation: r.obligation,
+        threshold: describeThreshold(r),
+        min: r.min,
+        max: r.max ?? null,
+        utilization: Math.round((exact / r.min) * 10_000) / 10_000,
+        filing: filing?.id ?? null,
+      };
+    }),
+  };
+}

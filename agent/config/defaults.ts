@@ -1,0 +1,33 @@
+/** Every default in one place (units in comments). The example config and docs/config.md agree with these. */
+export const DEFAULTS = {
+  mode: 'enforce' as const,
+  dataDir: './data',
+  listen: {
+    data: { host: '127.0.0.1', port: 8080 },
+    admin: { host: '127.0.0.1', port: 9090 },
+  },
+  limits: {
+    /** Largest request body accepted, in bytes (16 MiB). Bodies above it get 413 and are never forwarded. */
+    bodyBytes: 16 * 1024 * 1024,
+  },
+  upstream: {
+    /** TCP + TLS connect timeout, ms. */
+    connectTimeoutMs: 5_000,
+    /** Time to the upstream's response headers, ms. */
+    headersTimeoutMs: 30_000,
+    /** Idle time between body chunks, ms. */
+    bodyTimeoutMs: 30_000,
+  },
+  store: { kind: 'embedded' as const, path: 'store' /* under dataDir */ },
+  identity: { keyEnv: 'XB_HMAC_KEY', generatedKeyFile: 'hmac.key' /* under dataDir */ },
+  admin: { tokenEnv: 'XB_ADMIN_TOKEN', generatedTokenFile: 'admin.token' /* under dataDir */ },
+  evidence: {
+    dir: 'evidence' /* under dataDir */,
+    /** `always`: fsync before a transfer is forwarded; `interval`: fsync every `fsyncIntervalMs`. */
+    fsync: 'always' as const,
+    fsyncIntervalMs: 200,
+  },
+  policy: { dir: './policy/packs' },
+  company: { sensitivityProfile: 'gbt45574' as const, ciio: false },
+  route: { recordRoot: '$', contentType: 'application/json', failMode: 'closed' as const },
+} as const;

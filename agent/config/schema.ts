@@ -1,0 +1,119 @@
+/**
+ * The `xborder.yaml` schema: one schema, one validator (load.ts), used by start, reload, lint and
+ * tests. Unknown keys are errors. Secrets are never inline: files or environment variables only.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
+const Listen = Type.Object(
+  { host: Type.Optional(Type.String({ minLength: 1 })), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) },
+  { additionalProperties: false },
+);
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date, YYYY-MM-DD (China time)' });
+
+const Route = Type.Object(
+  {
+    id: Id,
+    upstream: Type.String({ pattern: '^https?://', description: 'http(s) origin and optional base path' }),
+    recipient: Type.Object(
+      { name: Type.String({ minLength: 1 }), country: Type.String({ pattern: '^[A-Z]{2}$' }) },
+      { additionalProperties: false },
+    ),
+    /** `list/domain` of a loaded pack, e.g. `guangxi-2025/live-commerce`. */
+    domain: Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9-]+$' }),
+    scenario: Type.String({ minLength: 1 }),
+    contentType: Type.Optional(Type.Literal('application/json')),
+    /** `$` (the body: an object is one record, an array is records) or `$.a.b[*]`. */
+    recordRoot: Type.Optional(Type.String({ pattern: '^\\$(\\.[^.\\[\\]]+)*(\\[\\*\\])?$' })),
+    /** closed (default): an uninspectable body is refused; open: forwarded and flagged. */
+    failMode: Type.Optional(Type.Union([Type.Literal('closed'), Type.Literal('open')])),
+  },
+  { additionalProperties: false },
+);
+
+const Filing = Type.Object(
+  {
+    id: Id,
+    kind: Type.Union([
+      Type.Literal('security-assessment'),
+      Type.Literal('standard-contract'),
+      Type.Literal('certification'),
+      Type.Literal('ftz-filing'),
+    ]),
+    covers: Type.Object(
+      {
+        list: Type.String({ minLength: 1 }),
+        domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+        items: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 })),
+        recipients: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+    effective: Day,
+    expires: Day,
+  },
+  { additionalProperties: false },
+);
+
+const SecretSource = Type.Object(
+  {
+    /** File holding the secret (mode 0600 recommended). */
+    file: Type.Optional(Type.String({ minLength: 1 })),
+    /** Environment variable holding the secret. */
+    env: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    company: Type.Object(
+      {
+        name: Type.String({ minLength: 1 }),
+        regime: Type.Union(['cn-national', 'guangxi', 'fujian', 'jiangsu', 'beijing'].map((v) => Type.Literal(v))),
+        ciio: Type.Optional(Type.Boolean()),
+        sensitivityProfile: Type.Optional(Type.Union([Type.Literal('gbt45574'), Type.Literal('gbt35273')])),
+      },
+      { additionalProperties: false },
+    ),
+    mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('monitor')])),
+    gatewayId: Type.Optional(Id),
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    listen: Type.Optional(Type.Object({ data: Type.Optional(Listen), admin: Type.Optional(Listen) }, { additionalProperties: false })),
+    limits: Type.Optional(Type.Object({ bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) }, { additionalProperties: false })),
+    upstream: Type.Optional(
+      Type.Object(
+        {
+          connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          headersTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          bodyTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    store: Type.Optional(
+      Type.Object({ kind: Type.Literal('embedded'), path: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+    ),
+    identity: Type.Optional(Type.Object({ key: Type.Optional(SecretSource) }, { additionalProperties: false })),
+    admin: Type.Optional(Type.Object({ token: Type.Optional(SecretSource) }, { additionalProperties: false })),
+    evidence: Type.Optional(
+      Type.Object(
+        {
+          dir: Type.Optional(Type.String({ minLength: 1 })),
+          fsync: Type.Optional(Type.Union([Type.Literal('always'), Type.Literal('interval')])),
+          fsyncIntervalMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    policy: Type.Optional(Type.Object({ dir: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+    routes: Type.Array(Route, { minItems: 1 }),
+    filings: Type.Optional(Type.Array(Filing)),
+  },
+  { additionalProperties: false },
+);
+
+export type RawConfig = Static<typeof ConfigSchema>;
+export type RawRoute = Static<typeof Route>;
+export type RawFiling = Static<typeof Filing>;
+export type SecretSourceConfig = Static<typeof SecretSource>;

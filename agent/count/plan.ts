@@ -1,0 +1,51 @@
+/**
+ * Which counters a transfer's persons go on (Guangxi 2025 list, items 4-7 of each PI domain):
+ * a transfer whose PI all falls inside a limited counter's listed data items, on a route whose
+ * scenario is listed, counts there; any other PI counts on the domain's general counter, and
+ * persons with sensitive PI also on the sensitive counter (both tallies: the conservative reading
+ * of national-rules.md, Counting). Listed items exclude sensitive PI ("不含敏感个人信息").
+ */
+import type { Counter, Domain } from '../policy/types.js';
+import type { Subjects } from '../types.js';
+
+export interface CounterPlan {
+  readonly counter: Counter;
+  /** Indices into the transfer's distinct person keys. */
+  readonly persons: readonly number[];
+}
+
+export interface CountPlan {
+  /** Distinct person keys of the transfer. */
+  readonly persons: readonly Buffer[];
+  readonly counters: readonly CounterPlan[];
+}
+
+export function planCount(subjects: Subjects, domain: Domain, scenario: string): CountPlan {
+  const index = new Map<string, number>();
+  const persons: Buffer[] = [];
+  const all: number[] = [];
+  const sensitive = new Set<number>();
+  for (const s of subjects.subjects) {
+    const hex = s.key.toString('hex');
+    let i = index.get(hex);
+    if (i === undefined) {
+      i = persons.length;
+      index.set(hex, i);
+      persons.push(s.key);
+      all.push(i);
+    }
+    if (s.sensitive) sensitive.add(i);
+  }
+  if (persons.length === 0) return { persons, counters: [] };
+  const limited = sensitive.size === 0 ? domain.limited.find((c) => inScope(c, subjects, scenario)) : undefined;
+  if (limited) return { persons, counters: [{ counter: limited, persons: all }] };
+  const counters: CounterPlan[] = [{ counter: domain.general, persons: all }];
+  if (sensitive.size > 0) counters.push({ counter: domain.sensitive, persons: [...sensitive] });
+  return { persons, counters };
+}
+
+function inScope(c: Counter, subjects: Subjects, scenario: string): boolean {
+  if (!c.scope || !c.scope.scenarios.has(scenario)) return false;
+  for (const item of subjects.dataItems) if (!c.scope.dataItems.has(item)) return false;
+  return true;
+}

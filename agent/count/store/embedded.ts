@@ -1,0 +1,96 @@
+/**
+ * The embedded counter store (the default): LMDB through the `lmdb` package, durable on disk, no
+ * server. One LMDB write transaction per check-and-add makes it atomic across all counters of a
+ * transfer, and across processes sharing the directory (LMDB's writer lock).
+ *
+ * Layout (all keys strings, `\0`-separated):
+ *   members      year \0 counter \0 base64(key)  → 1 byte     (the exact set)
+ *   cardinality  year \0 counter                 → number     (its size, kept in the same txn)
+ *   meta         keyfp \0 year                   → fingerprint of the identity key
+ */
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { XbError } from '../../errors.js';
+import type { CountEntry } from '../../types.js';
+import { reaches } from '../ranges.js';
+import type { CheckAndAddResult, CounterStore, StoredDelta } from './types.js';
+
+const PRESENT = Buffer.from([1]);
+
+export function openEmbeddedStore(path: string): CounterStore {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  let root: RootDatabase;
+  try {
+    // overlappingSync off: a commit's promise resolves only once it is on disk, so a count the
+    // evidence log shows was never lost by the store (count → record → forward).
+    root = open({ path, overlappingSync: false, compression: false });
+  } catch (err) {
+    throw new XbError('XB_STORE_UNAVAILABLE', `embedded store at ${path} cannot be opened: ${(err as Error).message}`);
+  }
+  const members: Database<Buffer, string> = root.openDB({ name: 'members', encoding: 'binary' });
+  const cardinality: Database<number, string> = root.openDB({ name: 'cardinality' });
+  const meta: Database<string, string> = root.openDB({ name: 'meta' });
+
+  const pinFingerprint = (year: number, fp: string): void => {
+    const stored = meta.get(`keyfp\0${year}`);
+    if (stored === undefined) meta.putSync(`keyfp\0${year}`, fp);
+    else if (stored !== fp) throw keyMismatch(year, stored, fp);
+  };
+
+  return {
+    async checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[]): Promise<CheckAndAddResult> {
+      try {
+        return await root.transaction(() => {
+          pinFingerprint(year, keyFingerprint);
+          const fresh: string[][] = [];
+          const counters: StoredDelta[] = [];
+          let admitted = true;
+          for (const e of entries) {
+            const before = cardinality.get(`${year}\0${e.counter}`) ?? 0;
+            const prefix = `${year}\0${e.counter}\0`;
+            const keys = e.members.map((m) => prefix + m.toString('base64')).filter((k) => !members.doesExist(k));
+            fresh.push(keys);
+            const after = before + keys.length;
+            counters.push({ counter: e.counter, before, added: keys.length, after });
+            if (e.blocked.some((r) => reaches(r, before, after))) admitted = false;
+          }
+          if (admitted) {
+            entries.forEach((e, i) => {
+              for (const k of fresh[i] ?? []) members.putSync(k, PRESENT);
+              cardinality.putSync(`${year}\0${e.counter}`, (counters[i] as StoredDelta).after);
+            });
+          }
+          return { admitted, counters };
+        });
+      } catch (err) {
+        if (err instanceof XbError) throw err;
+        throw new XbError('XB_STORE_UNAVAILABLE', `embedded store write failed: ${(err as Error).message}`);
+      }
+    },
+
+    async counts(year: number): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (const { key, value } of cardinality.getRange({ start: `${year}\0`, end: `${year}\u0001` })) {
+        out.set(key.slice(String(year).length + 1), value);
+      }
+      return out;
+    },
+
+    async checkKeyFingerprint(year: number, keyFingerprint: string): Promise<void> {
+      const stored = meta.get(`keyfp\0${year}`);
+      if (stored !== undefined && stored !== keyFingerprint) throw keyMismatch(year, stored, keyFingerprint);
+    },
+
+    async close(): Promise<void> {
+      await root.close();
+    },
+  };
+}
+
+function keyMismatch(year: number, stored: string, given: string): XbError {
+  return new XbError(
+    'XB_STORE_KEY_MISMATCH',
+    `${year} was counted under identity key ${stored.slice(0, 12)}…, but the configured key is ${given.slice(0, 12)}…; ` +
+      'a new key would restart counting (an under-count). Restore the original key, or rebuild the counts from evidence.',
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * The error catalogue: every failure xborder reports has a stable `XB_<AREA>_<WHAT>` code, an HTTP
+ * status and a problem `type`. Codes are never reused; match on `err.code`, never on the message.
+ * `docs/errors.md` lists the same codes (test/unit/errors.test.ts keeps the two in step).
+ */
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+}
+
+export const ERRORS = {
+  XB_CFG_NOT_FOUND: { status: 500, title: 'Config file not found' },
+  XB_CFG_INVALID: { status: 500, title: 'Config is invalid' },
+  XB_POLICY_INVALID: { status: 500, title: 'Policy pack is invalid' },
+  XB_KEY_INVALID: { status: 500, title: 'Identity key is missing or malformed' },
+  XB_ROUTE_NOT_FOUND: { status: 404, title: 'No route with this id' },
+  XB_BODY_TOO_LARGE: { status: 413, title: 'Body exceeds the configured limit' },
+  XB_BODY_UNSUPPORTED_TYPE: { status: 415, title: 'Content type cannot be inspected on this route' },
+  XB_BODY_ENCODED: { status: 415, title: 'Content-Encoding is not supported yet' },
+  XB_PARSE_INVALID_JSON: { status: 400, title: 'Body is not valid JSON' },
+  XB_PARSE_TOO_DEEP: { status: 400, title: 'Body nests too deeply to inspect' },
+  XB_PARSE_RECORD_ROOT: { status: 400, title: 'Record root not found in body' },
+  XB_DECISION_BLOCKED: { status: 451, title: 'Transfer needs a filing the company does not have' },
+  XB_STORE_UNAVAILABLE: { status: 503, title: 'Counter store is unavailable' },
+  XB_STORE_KEY_MISMATCH: { status: 500, title: 'Identity key differs from the one this year was counted with' },
+  XB_EVIDENCE_WRITE_FAILED: { status: 503, title: 'Evidence could not be written' },
+  XB_EVIDENCE_CHAIN_BROKEN: { status: 500, title: 'Evidence chain does not verify' },
+  XB_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream could not be reached' },
+  XB_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream did not answer in time' },
+  XB_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token missing or wrong' },
+  XB_INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Problem `type` URI for a code (RFC 9457); stable because codes are. */
+export const problemType = (code: ErrorCode): string => `urn:xborder:problem:${code}`;
+
+export class XbError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra, PI-free fields for the problem body and the log line. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'XbError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+}
+
+export const isXbError = (err: unknown): err is XbError => err instanceof XbError;
+
+/** Any thrown value as an XbError; unknown faults become XB_INTERNAL with the cause kept. */
+export function toXbError(err: unknown): XbError {
+  if (isXbError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new XbError('XB_INTERNAL', message, undefined, { cause: err });
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  /** Always present; null when the failure came before a transfer id was assigned. */
+  transferId: string | null;
+  [extra: string]: unknown;
+}
+
+/** The one mapping from a failure to its `application/problem+json` body. */
+export function toProblem(err: XbError, transferId: string | undefined): Problem {
+  return {
+    type: problemType(err.code),
+    title: ERRORS[err.code].title,
+    status: err.status,
+    code: err.code,
+    detail: err.message,
+    transferId: transferId ?? null,
+    ...err.details,
+  };
+}

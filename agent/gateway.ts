@@ -1,0 +1,93 @@
+/**
+ * Start and stop a gateway: config → policy → snapshot → keys → store → evidence → forwarder →
+ * data and admin planes. Used by `xborder start` and by the end-to-end tests, in-process.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createAdminPlane } from './admin/index.js';
+import { systemClock, chinaYear, type Clock } from './clock.js';
+import { loadConfig, type Config } from './config/load.js';
+import { openEmbeddedStore } from './count/store/embedded.js';
+import { createForwarder } from './forward/index.js';
+import { loadIdentityKey, readSecret } from './identify/key.js';
+import { createLogger, type Logger } from './observability/log.js';
+import { VERSION } from './package-root.js';
+import { createPipeline } from './pipeline.js';
+import { compilePolicy } from './policy/compile.js';
+import { loadPacks } from './policy/load.js';
+import { buildSnapshot, type PolicySnapshot } from './policy/snapshot.js';
+import { createDataPlane } from './receive/index.js';
+import { openEvidenceLog } from './record/index.js';
+
+export interface GatewayOptions {
+  readonly configFile: string;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+}
+
+export interface Gateway {
+  readonly config: Config;
+  /** `http://host:port` of the data plane and the admin plane, as bound (port 0 resolved). */
+  readonly dataUrl: string;
+  readonly adminUrl: string;
+  readonly adminToken: string;
+  snapshot(): PolicySnapshot;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger();
+  const loaded = loadConfig(opts.configFile);
+  const { config } = loaded;
+  const policy = compilePolicy(loadPacks(config.policy.dir));
+  const snapshot = buildSnapshot(loaded, policy);
+  const identity = loadIdentityKey(config.identity.key);
+  const adminToken = readSecret(config.admin.token, 'admin token', () => randomBytes(24).toString('base64url')).value;
+
+  const store = openEmbeddedStore(config.store.path);
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'xborder.close_failed'));
+  };
+  try {
+    await store.checkKeyFingerprint(chinaYear(clock.now()), identity.fingerprint);
+    const evidence = await openEvidenceLog({ dir: config.evidence.dir, gatewayId: config.gatewayId, fsync: config.evidence.fsync, fsyncIntervalMs: config.evidence.fsyncIntervalMs });
+    closers.push(async () => {
+      await evidence.append({ kind: 'STOP', timeMs: clock.now().getTime(), lifecycle: { policyRevision: snapshot.policy.revision, version: VERSION } });
+      await evidence.close();
+    });
+    if (evidence.recovered) log.warn({ ...evidence.recovered }, 'xborder.evidence_torn_tail_cut');
+    await evidence.append({ kind: 'START', timeMs: clock.now().getTime(), lifecycle: { policyRevision: snapshot.policy.revision, version: VERSION, detail: config.file } });
+
+    const forwarder = createForwarder(config.upstream);
+    closers.push(() => forwarder.close());
+    const current = () => snapshot;
+    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, sensitivityProfile: config.company.sensitivityProfile, clock, log });
+
+    const data = createDataPlane({ bodyLimit: config.limits.bodyBytes, log, handle });
+    closers.push(() => data.close());
+    await data.listen({ host: config.listen.data.host, port: config.listen.data.port });
+    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidenceHead: () => evidence.head() });
+    closers.push(() => admin.close());
+    await admin.listen({ host: config.listen.admin.host, port: config.listen.admin.port });
+
+    const url = (a: AddressInfo | string | null) => (a && typeof a === 'object' ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a));
+    const gateway: Gateway = {
+      config,
+      dataUrl: url(data.server.address()),
+      adminUrl: url(admin.server.address()),
+      adminToken,
+      snapshot: current,
+      close: closeAll,
+    };
+    log.info(
+      { dataUrl: gateway.dataUrl, adminUrl: gateway.adminUrl, gatewayId: config.gatewayId, policyRevision: policy.revision, routes: [...snapshot.routes.keys()], mode: config.mode, store: config.store.kind, keySource: identity.source },
+      'xborder.started',
+    );
+    return gateway;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * identify: Classified → Subjects.
+ * In: classified records with raw values, the identity key, the transfer's id and date.
+ * Out: one subject per person occurrence, keyed by HMAC-SHA256 of its strongest identifier.
+ * Never: let a raw value past this point. Raw PI stops here.
+ *
+ * Keys: resident ID > mobile > e-mail > a combination of at least two of name, address and other
+ * contact. A subject with less (a bare name) cannot be told apart from a namesake, so it gets a
+ * key unique to this occurrence: it is always counted as a new person (an over-count, never an
+ * under-count). See docs/decisions/0002-identity-keys.md.
+ */
+import { chinaDay } from '../clock.js';
+import { birthDate, isResidentId } from '../classify/detectors/residentId.js';
+import { findMobiles } from '../classify/detectors/mobile.js';
+import type { Classified, KeyBasis, PiField, Subject, Subjects } from '../types.js';
+import { personKey } from './key.js';
+import { normalizeEmail, normalizePhone, normalizeResidentId, normalizeText } from './normalize.js';
+
+export interface IdentifyContext {
+  readonly key: Buffer;
+  readonly transferId: string;
+  readonly onDate: Date;
+  /** gbt35273 (strict) makes a resident ID number alone sensitive PI; gbt45574 does not. */
+  readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
+}
+
+/** PIPL Art. 28: all PI of a minor under 14 is sensitive. */
+const MINOR_AGE = 14;
+const QUASI_ANCHORS = new Set(['name', 'address', 'contact']);
+
+export function identify(input: Classified, ctx: IdentifyContext): Subjects {
+  const subjects: Subject[] = [];
+  input.records.forEach((record, index) => {
+    for (const [group, fields] of groupBySubject(record.fields)) {
+      const subject = keySubject(fields, ctx, `${index}\0${group}`);
+      if (subject) subjects.push(subject);
+    }
+  });
+  return { subjects, dataItems: input.dataItems, recordCount: input.records.length };
+}
+
+/** Fields of one person: same object path and same role; each detector hit stands alone. */
+function groupBySubject(fields: readonly PiField[]): Map<string, PiField[]> {
+  const groups = new Map<string, PiField[]>();
+  for (const f of fields) {
+    const group = f.via === 'detector' ? `${f.path}#detected#${f.value}` : `${f.parent}#${f.subject ?? 'person'}`;
+    const list = groups.get(group);
+    if (list) list.push(f);
+    else groups.set(group, [f]);
+  }
+  return groups;
+}
+
+interface Candidate {
+  basis: KeyBasis;
+  value: string;
+}
+
+const RANK: Record<KeyBasis, number> = { 'resident-id': 0, phone: 1, email: 2, quasi: 3, unlinkable: 4 };
+
+function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence: string): Subject | undefined {
+  let best: Candidate | undefined;
+  const quasi: string[] = [];
+  let anchors = 0;
+  let sensitive = false;
+  const consider = (c: Candidate) => {
+    // Same rank: the smaller value, so field order never changes a person's key.
+    if (!best || RANK[c.basis] < RANK[best.basis] || (RANK[c.basis] === RANK[best.basis] && c.value < best.value)) best = c;
+  };
+  for (const f of fields) {
+    switch (f.identifies) {
+      case 'resident-id': {
+        const id = normalizeResidentId(f.value);
+        if (isResidentId(id, ctx.onDate)) {
+          consider({ basis: 'resident-id', value: id });
+          if (ctx.sensitivityProfile === 'gbt35273' || isUnder14(id, ctx.onDate)) sensitive = true;
+        } else {
+          quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+        }
+        break;
+      }
+      case 'contact': {
+        const phone = findMobiles(f.value.normalize('NFKC'))[0];
+        if (phone) consider({ basis: 'phone', value: normalizePhone(phone) });
+        else if (f.value.includes('@')) consider({ basis: 'email', value: normalizeEmail(f.value) });
+        else {
+          quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+          anchors++;
+        }
+        break;
+      }
+      case 'age':
+        if (Number(f.value) < MINOR_AGE && f.value.trim() !== '') sensitive = true;
+        quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+        break;
+      case 'name':
+      case 'address':
+      case 'gender':
+        quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+        if (QUASI_ANCHORS.has(f.identifies)) anchors++;
+        break;
+      default:
+        break; // goods, times, order numbers: data items of the subject, not identifiers
+    }
+  }
+  const hasIdentity = best !== undefined || quasi.length > 0;
+  if (!hasIdentity) return undefined;
+  if (!best) {
+    best =
+      anchors >= 2
+        ? { basis: 'quasi', value: quasi.sort().join('\u001f') }
+        : { basis: 'unlinkable', value: `${ctx.transferId}\0${occurrence}` };
+  }
+  return {
+    key: personKey(ctx.key, best.basis, best.value),
+    basis: best.basis,
+    dataItems: [...new Set(fields.map((f) => f.dataItem))].sort(),
+    sensitive,
+  };
+}
+
+function isUnder14(id: string, onDate: Date): boolean {
+  const birth = birthDate(id);
+  if (!birth) return false;
+  const [y, m, d] = chinaDay(onDate).split('-').map(Number) as [number, number, number];
+  const fourteenth = Date.UTC(birth.getUTCFullYear() + MINOR_AGE, birth.getUTCMonth(), birth.getUTCDate());
+  return Date.UTC(y, m - 1, d) < fourteenth;
+}

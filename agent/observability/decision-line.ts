@@ -1,0 +1,32 @@
+/**
+ * The canonical decision log line, one per transfer (`msg: "xborder.decision"`, `schema: 1`).
+ * Field names live here only; tests parse this line. Counts, ids and citations — never a value.
+ */
+import type { Citation, Decision } from '../types.js';
+
+export const DECISION_MSG = 'xborder.decision';
+export const DECISION_SCHEMA = 1;
+
+export interface DecisionLine {
+  schema: typeof DECISION_SCHEMA;
+  transferId: string;
+  route: string;
+  decision: Decision['kind'];
+  reason: string;
+  enforceWouldBlock: boolean;
+  rules: string[];
+  dataItems: readonly string[];
+  policyRevision: string;
+  filings: string[];
+  records: number;
+  persons: number;
+  bytes: number;
+  errorCode: string | undefined;
+  /** Milliseconds per stage. */
+  ms: Record<string, number>;
+  upstreamStatus: number | undefined;
+}
+
+/** `guangxi-2025/live-commerce#6 limited 99,990+20` — a rule in one short string. */
+export const citeShort = (c: Citation): string =>
+  `${c.list}/${c.domain}#${c.item} ${c.counter.split('/').pop()} ${c.before}+${c.added}${c.filing ? ` by ${c.filing}` : ''}`;

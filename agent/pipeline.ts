@@ -1,0 +1,175 @@
+/**
+ * The pipeline, in order: receive → parse → classify → identify → count → decide → record →
+ * forward → record outcome. This file only calls the stages and times them; the logic lives in
+ * each stage's folder. receive/ calls `handle`; everything here is plain values.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { chinaDay, chinaYear, type Clock } from './clock.js';
+import { classify } from './classify/index.js';
+import { count, planCount } from './count/index.js';
+import type { CounterStore } from './count/store/types.js';
+import { blockedRanges, decide, decideUninspectable, type DecideContext } from './decide/index.js';
+import { XbError, toProblem, type Problem } from './errors.js';
+import type { Forwarder } from './forward/index.js';
+import { identify } from './identify/index.js';
+import type { IdentityKey } from './identify/key.js';
+import { citeShort, DECISION_MSG, DECISION_SCHEMA, type DecisionLine } from './observability/decision-line.js';
+import type { Logger } from './observability/log.js';
+import { parse } from './parse/index.js';
+import type { PolicySnapshot, RouteRuntime } from './policy/snapshot.js';
+import { filingIds, recordOutcome, recordTransfer, type EvidenceLog } from './record/index.js';
+import type { Body, CountResult, Decision, Subjects } from './types.js';
+
+export interface TransferRequest {
+  readonly routeId: string;
+  /** Path after the route id, with the query string. */
+  readonly pathAndQuery: string;
+  readonly method: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Body;
+}
+
+export type TransferResponse =
+  | { readonly kind: 'problem'; readonly transferId: string; readonly problem: Problem; readonly headers: Record<string, string> }
+  | { readonly kind: 'upstream'; readonly status: number; readonly headers: Record<string, string | string[]>; readonly body: Readable };
+
+export interface PipelineDeps {
+  readonly snapshot: () => PolicySnapshot;
+  readonly store: CounterStore;
+  readonly evidence: EvidenceLog;
+  readonly forwarder: Forwarder;
+  readonly identity: IdentityKey;
+  readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export const HEADER_DECISION = 'x-xborder-decision';
+export const HEADER_TRANSFER_ID = 'x-xborder-transfer-id';
+
+export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Promise<TransferResponse> {
+  return async function handle(req) {
+    const transferId = randomUUID();
+    const snapshot = deps.snapshot(); // kept for the whole transfer, whatever a reload does
+    const route = snapshot.routes.get(req.routeId);
+    if (!route) throw new XbError('XB_ROUTE_NOT_FOUND', `no route ${JSON.stringify(req.routeId.slice(0, 64))}; configured: ${[...snapshot.routes.keys()].join(', ')}`);
+    const now = deps.clock.now();
+    const ms: Record<string, number> = {};
+    const timed = <T>(stage: string, fn: () => T): T => {
+      const t0 = performance.now();
+      try {
+        return fn();
+      } finally {
+        ms[stage] = round(performance.now() - t0);
+      }
+    };
+
+    const ctx: DecideContext = { counters: route.counters, filings: snapshot.filings, recipient: route.recipient.name, day: chinaDay(now), mode: snapshot.mode };
+    let subjects: Subjects | undefined;
+    let counted: CountResult | undefined;
+    let decision: Decision;
+    let uninspectable: XbError | undefined;
+    try {
+      const records = timed('parse', () => parse(req.body, route));
+      const classified = timed('classify', () => classify(records, route.domain, now));
+      subjects = timed('identify', () =>
+        identify(classified, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: deps.sensitivityProfile }),
+      );
+    } catch (err) {
+      if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;
+      uninspectable = err;
+    }
+    if (uninspectable || !subjects) {
+      decision = decideUninspectable(route.failMode, snapshot.mode);
+    } else {
+      const plan = planCount(subjects, route.domain, route.scenario);
+      const t0 = performance.now();
+      counted = await count(deps.store, {
+        plan,
+        year: chinaYear(now),
+        keyFingerprint: deps.identity.fingerprint,
+        blockedRanges: (c) => blockedRanges(c, ctx),
+      });
+      ms['count'] = round(performance.now() - t0);
+      decision = timed('decide', () => decide(counted as CountResult, ctx));
+    }
+
+    const t1 = performance.now();
+    await recordTransfer(deps.evidence, {
+      transferId,
+      timeMs: now.getTime(),
+      route: { id: route.id, recipient: route.recipient, regime: route.domain.regime, list: route.domain.list, domain: route.domain.id, scenario: route.scenario },
+      subjects,
+      counted,
+      decision,
+      policyRevision: snapshot.policy.revision,
+      bodySha256: createHash('sha256').update(req.body.bytes).digest(),
+      bodySize: req.body.bytes.length,
+      errorCode: uninspectable?.code,
+    });
+    ms['record'] = round(performance.now() - t1);
+
+    const line: DecisionLine = {
+      schema: DECISION_SCHEMA,
+      transferId,
+      route: route.id,
+      decision: decision.kind,
+      reason: decision.reason,
+      enforceWouldBlock: decision.enforceWouldBlock,
+      rules: decision.rules.map(citeShort),
+      dataItems: subjects?.dataItems ?? [],
+      policyRevision: snapshot.policy.revision,
+      filings: filingIds(decision),
+      records: subjects?.recordCount ?? 0,
+      persons: counted?.persons.length ?? 0,
+      bytes: req.body.bytes.length,
+      errorCode: uninspectable?.code,
+      ms,
+      upstreamStatus: undefined,
+    };
+
+    if (decision.kind === 'block') {
+      deps.log.info(line, DECISION_MSG);
+      return refusal(transferId, decision, route, subjects, uninspectable);
+    }
+
+    const t2 = performance.now();
+    let upstream;
+    try {
+      upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.bytes);
+    } catch (err) {
+      const e = err instanceof XbError ? err : new XbError('XB_UPSTREAM_UNREACHABLE', String(err));
+      await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 });
+      deps.log.info({ ...line, errorCode: e.code, ms: { ...ms, forward: round(performance.now() - t2) } }, DECISION_MSG);
+      return { kind: 'problem', transferId, problem: toProblem(e, transferId), headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId } };
+    }
+    ms['forward'] = round(performance.now() - t2);
+    const responseBytes = Number(upstream.headers['content-length'] ?? 0) || 0;
+    await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: upstream.status, errorCode: undefined, responseBytes });
+    deps.log.info({ ...line, upstreamStatus: upstream.status }, DECISION_MSG);
+    return {
+      kind: 'upstream',
+      status: upstream.status,
+      headers: { ...upstream.headers, [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId },
+      body: upstream.body,
+    };
+  };
+}
+
+/** The 451 for a threshold (DESIGN, external contract), or the parse error for an uninspectable body. */
+function refusal(transferId: string, decision: Decision, route: RouteRuntime, subjects: Subjects | undefined, uninspectable: XbError | undefined): TransferResponse {
+  const err =
+    uninspectable ??
+    new XbError('XB_DECISION_BLOCKED', `route ${route.id} would take ${decision.rules.map((r) => `${r.list} item ${r.item}`).join(', ')} past a threshold no valid filing covers`);
+  const problem: Problem = {
+    ...toProblem(err, transferId),
+    decision: decision.kind,
+    reason: decision.reason,
+    rules: decision.rules,
+    dataItems: subjects?.dataItems ?? [],
+  };
+  return { kind: 'problem', transferId, problem, headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId } };
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;

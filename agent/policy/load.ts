@@ -1,0 +1,152 @@
+/**
+ * Policy packs from a directory: parse → schema → cross-references. Only this module makes a
+ * `ValidatedPack`; every problem in every file is reported at once with file, line and key path.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { XbError } from '../errors.js';
+import { checkSchema, formatIssue, keyPath, parseYaml, type ParsedYaml, type SourceIssue } from '../yaml-source.js';
+import { PackSchema, type RawPack } from './schema.js';
+import { normalizeTerm } from './terms.js';
+
+declare const validated: unique symbol;
+export type ValidatedPack = RawPack & { readonly [validated]: true; readonly file: string; readonly digest: string };
+
+/** Load and validate every `*.yaml` pack under `dir`; throws XB_POLICY_INVALID listing all issues. */
+export function loadPacks(dir: string): ValidatedPack[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  } catch (err) {
+    throw new XbError('XB_POLICY_INVALID', `policy directory ${dir} cannot be read: ${(err as Error).message}`);
+  }
+  if (files.length === 0) throw new XbError('XB_POLICY_INVALID', `policy directory ${dir} holds no *.yaml pack`);
+  const packs: ValidatedPack[] = [];
+  const issues: SourceIssue[] = [];
+  for (const name of files) {
+    const path = join(dir, name);
+    const shown = relative(process.cwd(), path) || path;
+    const text = readFileSync(path, 'utf8');
+    const result = validatePackText(text, shown);
+    issues.push(...result.issues);
+    if (result.pack) packs.push(result.pack);
+  }
+  issues.push(...checkAcrossPacks(packs));
+  if (issues.length > 0) {
+    throw new XbError('XB_POLICY_INVALID', `policy packs are invalid:\n${issues.map(formatIssue).join('\n')}`, {
+      issues,
+    });
+  }
+  return packs;
+}
+
+export function validatePackText(text: string, file: string): { pack?: ValidatedPack; issues: SourceIssue[] } {
+  const { parsed, issues } = parseYaml(text, file);
+  if (!parsed) return { issues };
+  const checked = checkSchema(PackSchema, parsed, file);
+  if (!checked.value) return { issues: checked.issues };
+  const refIssues = checkReferences(checked.value, parsed, file);
+  if (refIssues.length > 0) return { issues: refIssues };
+  const digest = createHash('sha256').update(text).digest('hex');
+  return { pack: { ...checked.value, file, digest } as ValidatedPack, issues: [] };
+}
+
+/** Everything the schema cannot say: references resolve, ranges make sense, terms are unambiguous. */
+function checkReferences(pack: RawPack, src: ParsedYaml, file: string): SourceIssue[] {
+  const issues: SourceIssue[] = [];
+  const at = (segments: (string | number)[], message: string) =>
+    issues.push({ file, line: src.lineOf(segments), path: keyPath(segments), message });
+
+  if (pack.kind === 'list' && !pack.list) at([], 'a list pack needs a `list` section');
+  if (pack.kind === 'list' && !pack.domains?.length) at([], 'a list pack needs at least one domain');
+  if (pack.kind === 'dictionary' && (pack.list || pack.domains)) at([], 'a dictionary pack has only `dataItems`');
+
+  const packItems = pack.dataItems ?? [];
+  checkDataItems(packItems, ['dataItems'], at);
+
+  (pack.domains ?? []).forEach((domain, d) => {
+    const base: (string | number)[] = ['domains', d];
+    const scenarios = new Set(domain.scenarios.map((s) => s.id));
+    const dataItems = new Set(domain.dataItems.map((i) => i.id));
+    const counters = new Map(domain.counters.map((c) => [c.id, c]));
+    checkDataItems(domain.dataItems, [...base, 'dataItems'], at);
+    for (const kind of ['general', 'sensitive'] as const) {
+      const n = domain.counters.filter((c) => c.kind === kind).length;
+      if (n !== 1) at([...base, 'counters'], `a domain needs exactly one ${kind} counter, found ${n}`);
+    }
+    domain.counters.forEach((c, i) => {
+      if (c.kind === 'limited' && !c.scope) at([...base, 'counters', i], 'a limited counter needs a scope');
+      if (c.kind !== 'limited' && c.scope) at([...base, 'counters', i, 'scope'], `a ${c.kind} counter has no scope`);
+      c.scope?.scenarios.forEach((s, j) => {
+        if (!scenarios.has(s)) at([...base, 'counters', i, 'scope', 'scenarios', j], `unknown scenario ${s}`);
+      });
+      c.scope?.dataItems.forEach((s, j) => {
+        if (!dataItems.has(s)) at([...base, 'counters', i, 'scope', 'dataItems', j], `unknown data item ${s}`);
+      });
+    });
+    const numbers = new Set<number>();
+    domain.items.forEach((item, i) => {
+      const ip = [...base, 'items', i];
+      if (numbers.has(item.number)) at([...ip, 'number'], `duplicate item number ${item.number}`);
+      numbers.add(item.number);
+      if (Array.isArray(item.scenarios))
+        item.scenarios.forEach((s, j) => {
+          if (!scenarios.has(s)) at([...ip, 'scenarios', j], `unknown scenario ${s}`);
+        });
+      item.dataItems?.forEach((s, j) => {
+        if (!dataItems.has(s)) at([...ip, 'dataItems', j], `unknown data item ${s}`);
+      });
+      item.thresholds.forEach((t, j) => {
+        if (!counters.has(t.counter)) at([...ip, 'thresholds', j, 'counter'], `unknown counter ${t.counter}`);
+        if (t.max !== undefined && t.max <= t.min) at([...ip, 'thresholds', j, 'max'], `max ${t.max} is not above min ${t.min}`);
+      });
+    });
+    domain.items.forEach((item, i) => {
+      if (typeof item.scenarios === 'object' && !Array.isArray(item.scenarios))
+        item.scenarios.except.forEach((n, j) => {
+          if (!numbers.has(n)) at([...base, 'items', i, 'scenarios', 'except', j], `unknown item number ${n}`);
+        });
+    });
+    // Two items on one counter must not claim the same persons for different obligations.
+    for (const counter of counters.keys()) {
+      const ranges = domain.items.flatMap((item, i) =>
+        item.thresholds.filter((t) => t.counter === counter).map((t) => ({ i, min: t.min, max: t.max ?? Infinity })),
+      );
+      for (const a of ranges)
+        for (const b of ranges)
+          if (a.i < b.i && a.min < b.max && b.min < a.max)
+            at([...base, 'items', b.i, 'thresholds'], `threshold on ${counter} overlaps item ${domain.items[a.i]?.number}`);
+    }
+  });
+  return issues;
+}
+
+type At = (segments: (string | number)[], message: string) => void;
+
+function checkDataItems(items: RawPack['dataItems'] & object, base: (string | number)[], at: At): void {
+  const ids = new Set<string>();
+  const terms = new Map<string, string>();
+  items.forEach((item, i) => {
+    if (ids.has(item.id)) at([...base, i, 'id'], `duplicate data item ${item.id}`);
+    ids.add(item.id);
+    if (item.fields.length === 0 && !item.detectors?.length) at([...base, i, 'fields'], 'a data item needs field names or a detector');
+    item.fields.forEach((f, j) => {
+      const term = normalizeTerm(f);
+      const owner = terms.get(term);
+      if (owner && owner !== item.id) at([...base, i, 'fields', j], `field name ${f} is already claimed by data item ${owner}`);
+      terms.set(term, item.id);
+    });
+  });
+}
+
+function checkAcrossPacks(packs: ValidatedPack[]): SourceIssue[] {
+  const issues: SourceIssue[] = [];
+  const ids = new Map<string, string>();
+  for (const p of packs) {
+    const other = ids.get(p.id);
+    if (other) issues.push({ file: p.file, line: 1, path: 'id', message: `pack id ${p.id} is also used by ${other}` });
+    ids.set(p.id, p.file);
+  }
+  return issues;
+}

@@ -1,0 +1,66 @@
+/**
+ * receive: the data plane (fastify). Route mode: `POST|PUT|PATCH /{routeId}/{path}` is inspected
+ * and, if allowed, sent to the route's upstream + `/{path}` with the query kept.
+ * In: HTTP requests. Out: TransferRequest values to the pipeline; its answer back to the client.
+ * Never: send a byte upstream before the pipeline's decision; answer a failure without a problem
+ * body carrying `code` and `transferId`.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { XbError, toProblem, toXbError, type Problem } from '../errors.js';
+import type { Logger } from '../observability/log.js';
+import type { TransferRequest, TransferResponse } from '../pipeline.js';
+
+export interface DataPlaneOptions {
+  readonly bodyLimit: number;
+  readonly log: Logger;
+  readonly handle: (req: TransferRequest) => Promise<TransferResponse>;
+}
+
+export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit, return503OnClosing: true });
+  // Bodies stay bytes: parse/ decides what they are, per route.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const transfer = async (req: FastifyRequest<{ Params: { routeId: string; '*'?: string } }>, reply: FastifyReply) => {
+    // `/{routeId}{/path}{?query}`: everything after the route segment goes upstream as sent.
+    const raw = req.raw.url ?? '/';
+    const segment = raw.slice(1).split(/[/?]/, 1)[0] ?? '';
+    const res = await opts.handle({
+      routeId: req.params.routeId,
+      pathAndQuery: raw.slice(1 + segment.length),
+      method: req.method,
+      headers: req.headers,
+      body: {
+        bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        contentType: req.headers['content-type'],
+        contentEncoding: req.headers['content-encoding'],
+      },
+    });
+    if (res.kind === 'problem') return sendProblem(reply, res.problem, res.headers);
+    reply.code(res.status).headers(res.headers);
+    return reply.send(res.body);
+  };
+  for (const url of ['/:routeId', '/:routeId/*']) app.route({ method: ['POST', 'PUT', 'PATCH'], url, handler: transfer });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, toProblem(new XbError('XB_ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]?.slice(0, 128)}; use POST /{routeId}/{path}`), undefined)),
+  );
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    const xb =
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? new XbError('XB_BODY_TOO_LARGE', `body exceeds the limit of ${opts.bodyLimit} bytes (limits.bodyBytes)`)
+        : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_TYPE'
+          ? new XbError('XB_BODY_UNSUPPORTED_TYPE', 'request has no usable content-type')
+          : toXbError(err);
+    // Names and codes only: a fault's message never quotes the body.
+    if (xb.status >= 500) opts.log.error({ code: xb.code, err: { message: err.message, stack: err.stack } }, 'xborder.fault');
+    else opts.log.info({ code: xb.code, route: (req.params as { routeId?: string } | undefined)?.routeId }, 'xborder.refused');
+    return sendProblem(reply, toProblem(xb, undefined));
+  });
+  return app;
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(problem.status).headers(headers).type('application/problem+json').send(JSON.stringify(problem));
+}

@@ -1,0 +1,119 @@
+/**
+ * The plain values the pipeline stages pass forward. Each type names what a value has been through:
+ * Records (parsed) → Classified → Subjects (keyed; raw PI stops here) → CountResult → Decision.
+ */
+import type { Range } from './count/ranges.js';
+import type { Rule } from './policy/types.js';
+
+/** A request body as received: bytes plus what the client said about them. */
+export interface Body {
+  readonly bytes: Buffer;
+  readonly contentType: string | undefined;
+  readonly contentEncoding: string | undefined;
+}
+
+/** parse → classify. */
+export interface Records {
+  readonly records: readonly unknown[];
+}
+
+/** One leaf value of a record that carries PI. */
+export interface PiField {
+  /** Field path with array indices, e.g. `shipper.phone`, `items[2].buyer.name`. */
+  readonly path: string;
+  /** The object path the field sits in (`shipper`, `` for the record's top level). */
+  readonly parent: string;
+  readonly dataItem: string;
+  readonly subject: string | undefined;
+  readonly identifies: string | undefined;
+  /** How the field was recognised: its name, or a value detector in a field whose name says nothing. */
+  readonly via: 'field-name' | 'detector';
+  /** The raw value. Only identify/ reads it; nothing after identify sees it. */
+  readonly value: string;
+}
+
+export interface ClassifiedRecord {
+  readonly fields: readonly PiField[];
+}
+
+/** classify → identify. */
+export interface Classified {
+  readonly records: readonly ClassifiedRecord[];
+  /** Every data item seen in the transfer, by id, sorted. */
+  readonly dataItems: readonly string[];
+}
+
+export type KeyBasis = 'resident-id' | 'phone' | 'email' | 'quasi' | 'unlinkable';
+
+export interface Subject {
+  /** HMAC-SHA256 of the normalized strongest identifier, first 16 bytes. */
+  readonly key: Buffer;
+  readonly basis: KeyBasis;
+  readonly dataItems: readonly string[];
+  readonly sensitive: boolean;
+}
+
+/** identify → count. No raw PI past this point. */
+export interface Subjects {
+  readonly subjects: readonly Subject[];
+  readonly dataItems: readonly string[];
+  readonly recordCount: number;
+}
+
+/** One counter a transfer adds persons to, with the ranges it may not reach (uncovered obligations). */
+export interface CountEntry {
+  readonly counter: string;
+  /** Distinct members (16-byte keys) of this transfer on this counter. */
+  readonly members: readonly Buffer[];
+  /** If the transfer reaches any of these (count/ranges.ts), the store adds nobody. */
+  readonly blocked: readonly Range[];
+}
+
+export interface CounterDelta {
+  readonly counter: string;
+  readonly before: number;
+  /** Persons new to the counter: added if admitted, would have been added if not. */
+  readonly added: number;
+  readonly after: number;
+  /** Indices into CountResult.persons of this counter's members (for evidence and rebuild). */
+  readonly persons: readonly number[];
+}
+
+/** count → decide. */
+export interface CountResult {
+  readonly year: number;
+  /** False when a limit would have been exceeded: then nothing was added anywhere. */
+  readonly admitted: boolean;
+  readonly counters: readonly CounterDelta[];
+  /** The transfer's distinct person keys; CounterDelta.persons index into it. */
+  readonly persons: readonly Buffer[];
+}
+
+/** A rule that fired, as the 451 body, evidence and `classify` render it. */
+export interface Citation {
+  readonly regime: string;
+  readonly list: string;
+  readonly domain: string;
+  readonly item: number;
+  readonly obligation: Rule['obligation'];
+  readonly counter: string;
+  readonly threshold: string;
+  readonly before: number;
+  readonly added: number;
+  readonly citation: string;
+  /** Filing that covers the obligation, when one does. */
+  readonly filing: string | undefined;
+}
+
+export type DecisionKind = 'allow' | 'flag' | 'block';
+
+/** decide → record → forward. */
+export interface Decision {
+  readonly kind: DecisionKind;
+  /** Rules that fired: uncovered ones for a block, covered or monitored ones otherwise. */
+  readonly rules: readonly Citation[];
+  /** Machine-readable cause: `no-pi`, `within-thresholds`, `covered-by-filing`, `threshold-uncovered`, `uninspectable`. */
+  readonly reason: string;
+  /** Monitor mode: what enforce mode would have done. Never a silent allow. */
+  readonly enforceWouldBlock: boolean;
+}
