@@ -1,0 +1,99 @@
+/**
+ * The `xborder` command as a newcomer runs it: a real process from bin/xborder.js (the compiled
+ * build that `npm start` and `npm test` make), stopped by SIGTERM; `evidence verify` on its output.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { REPO } from '../helpers/gateway.js';
+import { shipment } from '../helpers/shipments.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const BIN = join(REPO, 'bin', 'xborder.js');
+
+describe('xborder CLI', () => {
+  let dir: string;
+  let upstream: Upstream;
+
+  beforeAll(async () => {
+    if (!existsSync(join(REPO, 'dist', 'agent', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+    dir = mkdtempSync(join(tmpdir(), 'xb-cli-'));
+    upstream = await startUpstream();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts, serves a transfer, stops on SIGTERM, and leaves a chain that verifies', async () => {
+    const config = join(dir, 'xborder.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        company: { name: 'CLI Test Co.', regime: 'guangxi' },
+        gatewayId: 'cli',
+        dataDir: join(dir, 'data'),
+        listen: { data: { port: 0 }, admin: { port: 0 } },
+        policy: { dir: join(REPO, 'policy', 'packs') },
+        routes: [
+          {
+            id: 'r',
+            upstream: upstream.url,
+            recipient: { name: 'X Ltd', country: 'SG' },
+            domain: 'guangxi-2025/live-commerce',
+            scenario: 'cross-border-delivery',
+          },
+        ],
+      }),
+    );
+    const child = spawn(process.execPath, [BIN, 'start', '--config', config], { cwd: dir, env: { ...process.env, XB_HMAC_KEY: '', XB_ADMIN_TOKEN: '' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const started = await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.started"')), exited);
+    const { dataUrl, adminUrl } = JSON.parse(started) as { dataUrl: string; adminUrl: string };
+
+    expect((await fetch(`${adminUrl}/healthz`)).status).toBe(200);
+    const res = await fetch(`${dataUrl}/r/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(shipment(1, 'O-1')) });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-xborder-decision')).toBe('allow');
+    // No key configured: one was generated into the data directory, owner-only.
+    expect(existsSync(join(dir, 'data', 'hmac.key'))).toBe(true);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('"xborder.stopped"');
+
+    const verified = spawnSync(process.execPath, [BIN, 'evidence', 'verify', join(dir, 'data', 'evidence')], { encoding: 'utf8' });
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/^cli: ok, 4 records/m);
+  });
+
+  it('refuses a broken config with the file, line and key of every error, and exit status 1', () => {
+    const config = join(dir, 'broken.yaml');
+    writeFileSync(config, ['company:', '  name: X', '  regime: guangxi', 'mode: enforced', 'routes: []', 'colour: blue', ''].join('\n'));
+    const run = spawnSync(process.execPath, [BIN, 'start', '--config', config], { cwd: dir, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('XB_CFG_INVALID');
+    expect(run.stderr).toMatch(/broken\.yaml:4 mode: /);
+    expect(run.stderr).toMatch(/broken\.yaml:5 routes: /);
+    expect(run.stderr).toMatch(/broken\.yaml:6 colour: unknown key/);
+  });
+});
+
+async function waitFor<T>(probe: () => T | undefined, exited: Promise<number | null>, ms = 20_000): Promise<T> {
+  let done = false;
+  void exited.then(() => (done = true));
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (done) throw new Error('process exited before it was ready');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out waiting for the process');
+}
