@@ -29,6 +29,8 @@ export const ERRORS = {
   XB_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream could not be reached' },
   XB_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream did not answer in time' },
   XB_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token missing or wrong' },
+  XB_ADMIN_NOT_FOUND: { status: 404, title: 'No such admin endpoint' },
+  XB_EVIDENCE_LOCKED: { status: 500, title: 'Evidence chain is in use by another process' },
   XB_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -9,8 +9,8 @@ import { chinaDay, chinaYear, type Clock } from './clock.js';
 import { classify } from './classify/index.js';
 import { count, planCount } from './count/index.js';
 import type { CounterStore } from './count/store/types.js';
-import { blockedRanges, decide, decideUninspectable, type DecideContext } from './decide/index.js';
-import { XbError, toProblem, type Problem } from './errors.js';
+import { blockedRanges, decide, decideStoreDown, decideUninspectable, type DecideContext } from './decide/index.js';
+import { XbError, toProblem, toXbError, type Problem } from './errors.js';
 import type { Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
 import type { IdentityKey } from './identify/key.js';
@@ -49,11 +49,26 @@ export const HEADER_DECISION = 'x-xborder-decision';
 export const HEADER_TRANSFER_ID = 'x-xborder-transfer-id';
 
 export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Promise<TransferResponse> {
-  return async function handle(req) {
-    const transferId = randomUUID();
+  const handle = transfer(deps);
+  return async (req) => {
     const snapshot = deps.snapshot(); // kept for the whole transfer, whatever a reload does
     const route = snapshot.routes.get(req.routeId);
+    // Not a transfer yet: no id, no evidence (receive/ answers with the problem).
     if (!route) throw new XbError('XB_ROUTE_NOT_FOUND', `no route ${JSON.stringify(req.routeId.slice(0, 64))}; configured: ${[...snapshot.routes.keys()].join(', ')}`);
+    const transferId = randomUUID();
+    try {
+      return await handle(req, transferId, snapshot, route);
+    } catch (err) {
+      // Every failure after this point belongs to a transfer: its problem body names it.
+      const e = toXbError(err);
+      if (e.status >= 500) deps.log.error({ transferId, code: e.code, err: { message: e.message, stack: e.stack } }, 'xborder.fault');
+      return { kind: 'problem', transferId, problem: toProblem(e, transferId), headers: { [HEADER_TRANSFER_ID]: transferId } };
+    }
+  };
+}
+
+function transfer(deps: PipelineDeps) {
+  return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
     const now = deps.clock.now();
     const ms: Record<string, number> = {};
     const timed = <T>(stage: string, fn: () => T): T => {
@@ -69,7 +84,8 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
     let subjects: Subjects | undefined;
     let counted: CountResult | undefined;
     let decision: Decision;
-    let uninspectable: XbError | undefined;
+    /** Why the transfer could not be decided on its content: an uninspectable body or a store fault. */
+    let failure: XbError | undefined;
     try {
       const records = timed('parse', () => parse(req.body, route));
       const classified = timed('classify', () => classify(records, route.domain, now));
@@ -78,21 +94,27 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
       );
     } catch (err) {
       if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;
-      uninspectable = err;
+      failure = err;
     }
-    if (uninspectable || !subjects) {
+    if (failure || !subjects) {
       decision = decideUninspectable(route.failMode, snapshot.mode);
     } else {
       const plan = planCount(subjects, route.domain, route.scenario);
       const t0 = performance.now();
-      counted = await count(deps.store, {
-        plan,
-        year: chinaYear(now),
-        keyFingerprint: deps.identity.fingerprint,
-        blockedRanges: (c) => blockedRanges(c, ctx),
-      });
+      try {
+        counted = await count(deps.store, {
+          plan,
+          year: chinaYear(now),
+          keyFingerprint: deps.identity.fingerprint,
+          blockedRanges: (c) => blockedRanges(c, ctx),
+        });
+      } catch (err) {
+        if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
+        failure = err;
+      }
       ms['count'] = round(performance.now() - t0);
-      decision = timed('decide', () => decide(counted as CountResult, ctx));
+      // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN).
+      decision = counted ? timed('decide', () => decide(counted as CountResult, ctx)) : decideStoreDown();
     }
 
     const t1 = performance.now();
@@ -106,7 +128,7 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
       policyRevision: snapshot.policy.revision,
       bodySha256: createHash('sha256').update(req.body.bytes).digest(),
       bodySize: req.body.bytes.length,
-      errorCode: uninspectable?.code,
+      errorCode: failure?.code,
     });
     ms['record'] = round(performance.now() - t1);
 
@@ -124,14 +146,14 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
       records: subjects?.recordCount ?? 0,
       persons: counted?.persons.length ?? 0,
       bytes: req.body.bytes.length,
-      errorCode: uninspectable?.code,
+      errorCode: failure?.code,
       ms,
       upstreamStatus: undefined,
     };
 
     if (decision.kind === 'block') {
       deps.log.info(line, DECISION_MSG);
-      return refusal(transferId, decision, route, subjects, uninspectable);
+      return refusal(transferId, decision, route, subjects, failure);
     }
 
     const t2 = performance.now();
@@ -146,7 +168,13 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
     }
     ms['forward'] = round(performance.now() - t2);
     const responseBytes = Number(upstream.headers['content-length'] ?? 0) || 0;
-    await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: upstream.status, errorCode: undefined, responseBytes });
+    try {
+      await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: upstream.status, errorCode: undefined, responseBytes });
+    } catch (err) {
+      // The data has already left: answering 503 now would invite a duplicate retry. The TRANSFER
+      // record exists; the failed log refuses every later transfer until it is repaired.
+      deps.log.error({ transferId, code: toXbError(err).code }, 'xborder.evidence_outcome_failed');
+    }
     deps.log.info({ ...line, upstreamStatus: upstream.status }, DECISION_MSG);
     return {
       kind: 'upstream',
@@ -157,10 +185,10 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
   };
 }
 
-/** The 451 for a threshold (DESIGN, external contract), or the parse error for an uninspectable body. */
-function refusal(transferId: string, decision: Decision, route: RouteRuntime, subjects: Subjects | undefined, uninspectable: XbError | undefined): TransferResponse {
+/** The 451 for a threshold (DESIGN, external contract), or the failure that kept the content from being decided. */
+function refusal(transferId: string, decision: Decision, route: RouteRuntime, subjects: Subjects | undefined, failure: XbError | undefined): TransferResponse {
   const err =
-    uninspectable ??
+    failure ??
     new XbError('XB_DECISION_BLOCKED', `route ${route.id} would take ${decision.rules.map((r) => `${r.list} item ${r.item}`).join(', ')} past a threshold no valid filing covers`);
   const problem: Problem = {
     ...toProblem(err, transferId),

@@ -76,7 +76,7 @@ export function checkSchema<S extends TSchema>(
       .slice(1)
       .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
     const path = keyPath(segments);
-    const message = e.type === ValueErrorType.ObjectAdditionalProperties ? 'unknown key' : e.message.toLowerCase();
+    const message = e.type === ValueErrorType.ObjectAdditionalProperties ? 'unknown key' : describe(e.schema, e.message);
     const id = `${path}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
@@ -85,6 +85,13 @@ export function checkSchema<S extends TSchema>(
   // TypeBox reports a union failure once per branch; keep the most specific message per path.
   const deduped = dropUnionNoise(issues);
   return deduped.length > 0 ? { issues: deduped } : { value: parsed.value as Static<S>, issues: [] };
+}
+
+/** TypeBox's message, except a choice of literals names the choices. */
+function describe(schema: TSchema, message: string): string {
+  const options = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (options?.length && options.every((o) => o.const !== undefined)) return `expected one of: ${options.map((o) => String(o.const)).join(', ')}`;
+  return message.charAt(0).toLowerCase() + message.slice(1);
 }
 
 function dropUnionNoise(issues: SourceIssue[]): SourceIssue[] {

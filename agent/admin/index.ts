@@ -9,7 +9,7 @@ import { chinaDay, chinaYear, type Clock } from '../clock.js';
 import type { CounterStore } from '../count/store/types.js';
 import { coveringFiling } from '../decide/filings.js';
 import { describeThreshold } from '../decide/index.js';
-import { XbError, toProblem } from '../errors.js';
+import { XbError, toProblem, toXbError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { Counter } from '../policy/types.js';
@@ -59,7 +59,14 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
     };
   });
 
-  app.setErrorHandler((err: Error, _req, reply) => sendProblem(reply, toProblem(new XbError('XB_INTERNAL', err.message), undefined)));
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, toProblem(new XbError('XB_ADMIN_NOT_FOUND', `no admin endpoint ${req.method} ${req.url.split('?')[0]?.slice(0, 128)}`), undefined)),
+  );
+  app.setErrorHandler((err: Error, _req, reply) => {
+    const xb = toXbError(err);
+    if (xb.status >= 500) opts.log.error({ code: xb.code, err: { message: err.message, stack: err.stack } }, 'xborder.admin_fault');
+    return sendProblem(reply, toProblem(xb, undefined));
+  });
   return app;
 }
 
@@ -82,7 +89,9 @@ function counterStatus(c: Counter, exact: number, snapshot: PolicySnapshot, day:
         threshold: describeThreshold(r),
         min: r.min,
         max: r.max ?? null,
-        utilization: Math.round((exact / r.min) * 10_000) / 10_000,
+        reached: exact >= r.min,
+        /** Share of the way to this threshold; null once reached (e.g. item 7's one-person band). */
+        utilization: exact >= r.min ? null : Math.round((exact / r.min) * 10_000) / 10_000,
         filing: filing?.id ?? null,
       };
     }),

@@ -45,10 +45,10 @@ interface Walker {
  */
 function walk(w: Walker, value: unknown, path: string, shape: string, parent: string, key: string, depth: number): void {
   if (depth > MAX_DEPTH) throw new XbError('XB_PARSE_TOO_DEEP', `record nests deeper than ${MAX_DEPTH} levels at ${path}`);
-  if (typeof value === 'string') return leaf(w, value, path, shape, parent, key);
+  if (typeof value === 'string') return leaf(w, value, path, shape, parent, key, true);
   if (typeof value === 'number') {
-    // Phone and ID numbers sent as JSON numbers are still identifiers.
-    if (Number.isInteger(value) && value >= 1e10) leaf(w, String(value), path, shape, parent, key);
+    // An age of 12 is PI in an age field; phone and ID numbers sent as JSON numbers are identifiers anywhere.
+    if (Number.isFinite(value)) leaf(w, String(value), path, shape, parent, key, value >= 1e10);
     return;
   }
   if (typeof value !== 'object' || value === null) return;
@@ -62,11 +62,11 @@ function walk(w: Walker, value: unknown, path: string, shape: string, parent: st
   }
 }
 
-function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string): void {
+function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string, detectable: boolean): void {
   const item = lookup(w, shape, parent, key);
   if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, via: 'field-name', value });
   // A labelled identifier field is keyed by identify/; any other string may still hide one.
-  if (item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
+  if (!detectable || item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
   for (const hit of detect(value, w.onDate)) {
     const detected = w.domain.detectorItems.get(hit.detector);
     if (!detected) continue;

@@ -27,7 +27,7 @@ export const DEFAULTS = {
     fsync: 'always' as const,
     fsyncIntervalMs: 200,
   },
-  policy: { dir: './policy/packs' },
+  policy: { dir: './policy/packs' /* unset: the packs shipped in the package */ },
   company: { sensitivityProfile: 'gbt45574' as const, ciio: false },
   route: { recordRoot: '$', contentType: 'application/json', failMode: 'closed' as const },
 } as const;

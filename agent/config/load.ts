@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { XbError } from '../errors.js';
 import { checkSchema, formatIssue, parseYaml, type SourceIssue } from '../yaml-source.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { DEFAULTS } from './defaults.js';
 import { ConfigSchema, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
 
@@ -113,7 +114,8 @@ function withDefaults(raw: RawConfig, path: string): Config {
       fsync: raw.evidence?.fsync ?? DEFAULTS.evidence.fsync,
       fsyncIntervalMs: raw.evidence?.fsyncIntervalMs ?? DEFAULTS.evidence.fsyncIntervalMs,
     },
-    policy: { dir: at(raw.policy?.dir ?? DEFAULTS.policy.dir) },
+    // Unset: the packs shipped with this xborder, wherever the config file lives.
+    policy: { dir: raw.policy?.dir ? at(raw.policy.dir) : resolve(PACKAGE_ROOT, DEFAULTS.policy.dir) },
     routes: raw.routes.map((r) => ({
       ...r,
       contentType: r.contentType ?? DEFAULTS.route.contentType,

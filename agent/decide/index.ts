@@ -48,6 +48,9 @@ export function decideUninspectable(failMode: 'closed' | 'open', mode: 'enforce'
     : { kind: 'flag', rules: [], reason: 'uninspectable', enforceWouldBlock: true };
 }
 
+/** The store could not count: a transfer carrying PI is refused (fail-closed), whatever the mode. */
+export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reason: 'store-unavailable', enforceWouldBlock: true });
+
 /**
  * The ranges a counter may not reach: thresholds whose obligation no valid filing covers.
  * count/ hands these to the store so a refused transfer adds nobody. Monitor mode blocks nothing.

@@ -25,14 +25,18 @@ export interface Forwarder {
   close(): Promise<void>;
 }
 
-// RFC 9110 §7.6.1 hop-by-hop fields, plus those a proxy must recompute.
+// RFC 9110 §7.6.1 hop-by-hop fields, plus those a proxy must not pass on as they are.
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect',
 ]);
 
-/** Headers minus hop-by-hop ones and those the Connection header names. */
-export function endToEndHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+/**
+ * Headers minus hop-by-hop ones and those the Connection header names. A request's
+ * content-length is dropped (undici sets it from the body); a response's is kept, since its body
+ * is streamed through unchanged.
+ */
+export function endToEndHeaders(headers: Record<string, string | string[] | undefined>, keepLength = false): Record<string, string | string[]> {
   const named = new Set(
     String(headers['connection'] ?? '')
       .split(',')
@@ -42,7 +46,7 @@ export function endToEndHeaders(headers: Record<string, string | string[] | unde
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(headers)) {
     const name = k.toLowerCase();
-    if (v === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (v === undefined || HOP_BY_HOP.has(name) || named.has(name) || (name === 'content-length' && !keepLength)) continue;
     out[name] = v;
   }
   return out;
@@ -70,7 +74,7 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
           body,
           dispatcher,
         });
-        return { status: res.statusCode, headers: endToEndHeaders(res.headers), body: res.body };
+        return { status: res.statusCode, headers: endToEndHeaders(res.headers, true), body: res.body };
       } catch (err) {
         if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError) {
           throw new XbError('XB_UPSTREAM_TIMEOUT', `upstream ${url.origin} did not answer in time (${(err as Error).name})`);

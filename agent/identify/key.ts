@@ -41,8 +41,13 @@ export function readSecret(src: SecretSource, what: string, generate: () => stri
   }
   const value = generate();
   mkdirSync(dirname(src.generatedFile), { recursive: true, mode: 0o700 });
-  // 'wx': never overwrite a key another process has just written.
-  writeFileSync(src.generatedFile, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    // 'wx': never overwrite a key another process has just written; use theirs instead.
+    writeFileSync(src.generatedFile, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new XbError('XB_KEY_INVALID', `${what} file ${src.generatedFile} cannot be written: ${(err as Error).message}`);
+    return { value: readFileSync(src.generatedFile, 'utf8').trim(), source: src.generatedFile };
+  }
   return { value, source: src.generatedFile };
 }
 

@@ -73,6 +73,7 @@ function compileDomain(regime: string, list: string, d: PackDomain, dictionary: 
     id: d.id,
     name: d.name,
     scenarios: new Set(d.scenarios.map((s) => s.id)),
+    items: new Set(d.items.map((i) => i.number)),
     fieldNames,
     detectorItems,
     limited: counters.filter((c) => c.kind === 'limited'),

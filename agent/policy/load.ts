@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { XbError } from '../errors.js';
 import { checkSchema, formatIssue, keyPath, parseYaml, type ParsedYaml, type SourceIssue } from '../yaml-source.js';
-import { PackSchema, type RawPack } from './schema.js';
+import { PackSchema, type PackItem, type RawPack } from './schema.js';
 import { normalizeTerm } from './terms.js';
 
 declare const validated: unique symbol;
@@ -61,6 +61,8 @@ function checkReferences(pack: RawPack, src: ParsedYaml, file: string): SourceIs
   if (pack.kind === 'list' && !pack.list) at([], 'a list pack needs a `list` section');
   if (pack.kind === 'list' && !pack.domains?.length) at([], 'a list pack needs at least one domain');
   if (pack.kind === 'dictionary' && (pack.list || pack.domains)) at([], 'a dictionary pack has only `dataItems`');
+  if (pack.kind === 'list' && pack.dataItems) at(['dataItems'], 'top-level dataItems belong in a dictionary pack; list data items go under their domain');
+  checkUnique((pack.domains ?? []).map((d) => d.id), ['domains'], 'domain', at);
 
   const packItems = pack.dataItems ?? [];
   checkDataItems(packItems, ['dataItems'], at);
@@ -71,6 +73,8 @@ function checkReferences(pack: RawPack, src: ParsedYaml, file: string): SourceIs
     const dataItems = new Set(domain.dataItems.map((i) => i.id));
     const counters = new Map(domain.counters.map((c) => [c.id, c]));
     checkDataItems(domain.dataItems, [...base, 'dataItems'], at);
+    checkUnique(domain.scenarios.map((s) => s.id), [...base, 'scenarios'], 'scenario', at);
+    checkUnique(domain.counters.map((c) => c.id), [...base, 'counters'], 'counter', at);
     for (const kind of ['general', 'sensitive'] as const) {
       const n = domain.counters.filter((c) => c.kind === kind).length;
       if (n !== 1) at([...base, 'counters'], `a domain needs exactly one ${kind} counter, found ${n}`);
@@ -98,8 +102,14 @@ function checkReferences(pack: RawPack, src: ParsedYaml, file: string): SourceIs
         if (!dataItems.has(s)) at([...ip, 'dataItems', j], `unknown data item ${s}`);
       });
       item.thresholds.forEach((t, j) => {
-        if (!counters.has(t.counter)) at([...ip, 'thresholds', j, 'counter'], `unknown counter ${t.counter}`);
+        const counter = counters.get(t.counter);
+        if (!counter) at([...ip, 'thresholds', j, 'counter'], `unknown counter ${t.counter}`);
         if (t.max !== undefined && t.max <= t.min) at([...ip, 'thresholds', j, 'max'], `max ${t.max} is not above min ${t.min}`);
+        // An item limited to listed data items counts on a limited counter with exactly its limits.
+        if (counter && item.dataItems && !sameScope(counter.scope, item)) {
+          at([...ip, 'thresholds', j, 'counter'], `item ${item.number} is limited to listed data items, so counter ${t.counter} must be limited with the same scenarios and data items`);
+        }
+        if (counter?.kind === 'limited' && !item.dataItems) at([...ip, 'thresholds', j, 'counter'], `counter ${t.counter} is limited, but item ${item.number} lists no data items`);
       });
     });
     domain.items.forEach((item, i) => {
@@ -123,6 +133,19 @@ function checkReferences(pack: RawPack, src: ParsedYaml, file: string): SourceIs
 }
 
 type At = (segments: (string | number)[], message: string) => void;
+
+function checkUnique(ids: readonly string[], base: (string | number)[], what: string, at: At): void {
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i) at([...base, i, 'id'], `duplicate ${what} id ${id}`);
+  });
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === new Set(a).size;
+
+function sameScope(scope: { scenarios: string[]; dataItems: string[] } | undefined, item: PackItem): boolean {
+  if (!scope || !item.dataItems || !Array.isArray(item.scenarios)) return false;
+  return sameSet(scope.dataItems, item.dataItems) && sameSet(scope.scenarios, item.scenarios);
+}
 
 function checkDataItems(items: RawPack['dataItems'] & object, base: (string | number)[], at: At): void {
   const ids = new Set<string>();

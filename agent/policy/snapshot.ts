@@ -41,6 +41,8 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
   config.routes.forEach((r, i) => {
     const domain = policy.domains.get(r.domain);
     if (!domain) return issue(['routes', i, 'domain'], `routes[${i}].domain`, `no loaded pack has domain ${r.domain} (known: ${known})`);
+    if (domain.regime !== config.company.regime)
+      return issue(['routes', i, 'domain'], `routes[${i}].domain`, `${r.domain} is a ${domain.regime} list, but company.regime is ${config.company.regime} (adopting another zone's list arrives with the policy-pack issue)`);
     if (!domain.scenarios.has(r.scenario))
       return issue(['routes', i, 'scenario'], `routes[${i}].scenario`, `${r.domain} has no scenario ${r.scenario} (known: ${[...domain.scenarios].join(', ')})`);
     const counters = new Map([...domain.limited, domain.general, domain.sensitive].map((c) => [c.ref, c]));
@@ -62,6 +64,11 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     f.covers.domains?.forEach((d, j) => {
       if (!policy.domains.has(`${f.covers.list}/${d}`))
         issue(['filings', i, 'covers', 'domains', j], `filings[${i}].covers.domains[${j}]`, `list ${f.covers.list} has no domain ${d}`);
+    });
+    const covered = [...policy.domains.values()].filter((d) => d.list === f.covers.list && (!f.covers.domains || f.covers.domains.includes(d.id)));
+    f.covers.items?.forEach((n, j) => {
+      if (covered.length > 0 && !covered.some((d) => d.items.has(n)))
+        issue(['filings', i, 'covers', 'items', j], `filings[${i}].covers.items[${j}]`, `no item ${n} in the covered domains of ${f.covers.list}`);
     });
   });
   if (issues.length > 0) throw invalid(issues);

@@ -42,6 +42,8 @@ export interface Domain {
   readonly id: string;
   readonly name: { readonly zh: string; readonly en: string };
   readonly scenarios: ReadonlySet<string>;
+  /** Item numbers of the domain. */
+  readonly items: ReadonlySet<number>;
   /** Normalized field name → data item: the domain's listed items first, then the dictionaries. */
   readonly fieldNames: ReadonlyMap<string, DataItem>;
   readonly detectorItems: ReadonlyMap<Detector, DataItem>;

@@ -5,7 +5,7 @@
  * frame (a crash mid-write) is cut and reported; a complete frame whose hash is wrong is refused.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, ftruncateSync, closeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XbError } from '../errors.js';
@@ -40,12 +40,21 @@ export interface EvidenceOptions {
 export async function openEvidenceLog(opts: EvidenceOptions): Promise<EvidenceLog> {
   const chainDir = join(opts.dir, opts.gatewayId);
   mkdirSync(chainDir, { recursive: true, mode: 0o700 });
-  const { seq: lastSeq, hash: lastHash, segment, recovered } = recoverHead(chainDir);
+  const releaseLock = lockChain(chainDir, opts.gatewayId);
+  let head: ReturnType<typeof recoverHead>;
+  try {
+    head = recoverHead(chainDir);
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+  const { seq: lastSeq, hash: lastHash, segment, recovered } = head;
   const file = segment ?? join(chainDir, segmentName(lastSeq + 1));
   let fh: FileHandle;
   try {
     fh = await open(file, 'a', 0o600);
   } catch (err) {
+    releaseLock();
     throw new XbError('XB_EVIDENCE_WRITE_FAILED', `evidence segment ${file} cannot be opened: ${(err as Error).message}`);
   }
 
@@ -110,6 +119,7 @@ export async function openEvidenceLog(opts: EvidenceOptions): Promise<EvidenceLo
       while (writing) await writing;
       await fh.datasync().catch(() => undefined);
       await fh.close();
+      releaseLock();
     },
   };
 }
@@ -128,15 +138,19 @@ function recoverHead(chainDir: string): { seq: number; hash: Buffer; segment: st
     const bytes = readFileSync(segment);
     const isLast = segment === segments.at(-1);
     for (const read of readFrames(bytes)) {
-      if (read.kind === 'corrupt') throw broken(`${segment} at byte ${read.offset}: ${read.why}`);
-      if (read.kind === 'torn') {
-        if (!isLast) throw broken(`${segment} at byte ${read.offset}: incomplete frame before the last segment`);
+      const offset = read.kind === 'frame' ? read.frame.offset : read.offset;
+      // With fsync `interval`, a power loss can leave the file's tail allocated but zero-filled:
+      // a torn write like an incomplete frame, not tampering.
+      const torn = read.kind === 'torn' || (isLast && allZero(bytes, offset));
+      if (torn) {
+        if (!isLast) throw broken(`${segment} at byte ${offset}: incomplete frame before the last segment`);
         const fd = openSync(segment, 'r+');
-        ftruncateSync(fd, read.offset);
+        ftruncateSync(fd, offset);
         closeSync(fd);
-        recovered = { tornBytes: bytes.length - read.offset, segment };
+        recovered = { tornBytes: bytes.length - offset, segment };
         break;
       }
+      if (read.kind === 'corrupt') throw broken(`${segment} at byte ${offset}: ${read.why}`);
       const { frame } = read;
       if (!frame.hash.equals(frame.computed)) throw broken(`${segment} at byte ${frame.offset}: frame hash does not match its record`);
       const rec = recordToObject(frame.record);
@@ -147,6 +161,42 @@ function recoverHead(chainDir: string): { seq: number; hash: Buffer; segment: st
     }
   }
   return { seq, hash, segment: segments.at(-1), recovered };
+}
+
+function allZero(bytes: Buffer, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * One writer per chain: a LOCK file holding the writer's pid. A lock whose process is gone is
+ * stale and taken over; a live one is refused (two writers would fork the chain).
+ */
+function lockChain(chainDir: string, gatewayId: string): () => void {
+  const lock = join(chainDir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new XbError('XB_EVIDENCE_WRITE_FAILED', `evidence lock ${lock}: ${(err as Error).message}`);
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new XbError('XB_EVIDENCE_LOCKED', `evidence chain ${gatewayId} is being written by process ${pid}; give each gateway process its own gatewayId`);
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new XbError('XB_EVIDENCE_LOCKED', `evidence chain ${gatewayId}: lock ${lock} could not be taken`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const broken = (detail: string) =>

@@ -88,6 +88,16 @@ describe('counter scope and value detectors', () => {
     expect((await counters(gw))[LIMITED]).toBe(3);
   });
 
+  it('refuses an anchor under 14 (age sent as a number): one sensitive person already needs item 7’s standard contract', async () => {
+    const before = await counters(gw);
+    const res = await send('delivery', [{ anchorName: '小主播', anchorAge: 12, anchorPhone: '13600000001', productCategory: '玩具' }]);
+    expect(res.status).toBe(451);
+    expect(res.json.rules).toEqual([
+      expect.objectContaining({ item: 7, counter: SENSITIVE, threshold: '1 ≤ n < 10,000', before: 0, added: 1 }),
+    ]);
+    expect(await counters(gw)).toEqual(before);
+  });
+
   it('refuses malformed JSON with 400 on a fail-closed route and never forwards it', async () => {
     const before = upstream.received.length;
     const res = await fetch(`${gw.dataUrl}/delivery/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"shipments": [' });

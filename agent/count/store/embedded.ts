@@ -40,7 +40,8 @@ export function openEmbeddedStore(path: string): CounterStore {
   return {
     async checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[]): Promise<CheckAndAddResult> {
       try {
-        return await root.transaction(() => {
+        // A child transaction: if any write throws, the whole check-and-add rolls back.
+        return await root.childTransaction(() => {
           pinFingerprint(year, keyFingerprint);
           const fresh: string[][] = [];
           const counters: StoredDelta[] = [];
