@@ -36,7 +36,7 @@ export function parseYaml(text: string, file: string): { parsed?: ParsedYaml; is
     return {
       issues: doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line ?? 1,
+        line: lines.linePos(e.pos[0]).line,
         path: '',
         message: e.message.split('\n')[0] ?? e.message,
       })),

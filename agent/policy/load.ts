@@ -11,7 +11,7 @@ import { PackSchema, type PackItem, type RawPack } from './schema.js';
 import { normalizeTerm } from './terms.js';
 
 declare const validated: unique symbol;
-export type ValidatedPack = RawPack & { readonly [validated]: true; readonly file: string; readonly digest: string };
+export type ValidatedPack = RawPack & { readonly [validated]: true; readonly file: string; readonly digest: string; readonly idLine: number };
 
 /** Load and validate every `*.yaml` pack under `dir`; throws XB_POLICY_INVALID listing all issues. */
 export function loadPacks(dir: string): ValidatedPack[] {
@@ -49,7 +49,7 @@ export function validatePackText(text: string, file: string): { pack?: Validated
   const refIssues = checkReferences(checked.value, parsed, file);
   if (refIssues.length > 0) return { issues: refIssues };
   const digest = createHash('sha256').update(text).digest('hex');
-  return { pack: { ...checked.value, file, digest } as ValidatedPack, issues: [] };
+  return { pack: { ...checked.value, file, digest, idLine: parsed.lineOf(['id']) } as ValidatedPack, issues: [] };
 }
 
 /** Everything the schema cannot say: references resolve, ranges make sense, terms are unambiguous. */
@@ -168,7 +168,7 @@ function checkAcrossPacks(packs: ValidatedPack[]): SourceIssue[] {
   const ids = new Map<string, string>();
   for (const p of packs) {
     const other = ids.get(p.id);
-    if (other) issues.push({ file: p.file, line: 1, path: 'id', message: `pack id ${p.id} is also used by ${other}` });
+    if (other) issues.push({ file: p.file, line: p.idLine, path: 'id', message: `pack id ${p.id} is also used by ${other}` });
     ids.set(p.id, p.file);
   }
   return issues;

@@ -50,7 +50,12 @@ export function* readFrames(bytes: Buffer): Generator<FrameRead> {
       shift += 7;
       if (shift > 35) return yield { kind: 'corrupt', offset: start, why: 'length prefix too long' };
     } while (byte & 0x80);
-    if (pos + len > bytes.length) return yield { kind: 'torn', offset: start };
+    if (pos + len > bytes.length) {
+      // A crash tears only the last write, so nothing complete can follow a torn frame. If a
+      // complete, hash-valid frame does follow, this length prefix was damaged: refuse, never cut.
+      if (completeFrameAfter(bytes, start + 1)) return yield { kind: 'corrupt', offset: start, why: 'length prefix runs past the end of the file, yet complete frames follow (damaged, not torn)' };
+      return yield { kind: 'torn', offset: start };
+    }
     const body = bytes.subarray(pos, pos + len);
     pos += len;
     let decoded: { record?: Uint8Array; hash?: Uint8Array };
@@ -64,4 +69,30 @@ export function* readFrames(bytes: Buffer): Generator<FrameRead> {
     const computed = createHash('sha256').update(record).digest();
     yield { kind: 'frame', frame: { offset: start, end: pos, record, hash, computed } };
   }
+}
+
+/** Smallest frame: a record field and a 32-byte hash field with their tags and lengths. */
+const MIN_FRAME = 36;
+
+/** Does a complete frame whose hash matches its record start anywhere at or after `from`? */
+function completeFrameAfter(bytes: Buffer, from: number): boolean {
+  for (let p = from; p + MIN_FRAME < bytes.length; p++) {
+    let len = 0;
+    let shift = 0;
+    let q = p;
+    let byte = 0x80;
+    while (byte & 0x80 && q < bytes.length && shift <= 28) {
+      byte = bytes[q++] as number;
+      len += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    if (byte & 0x80 || len < MIN_FRAME || q + len > bytes.length) continue;
+    try {
+      const f = EvidenceFrame.decode(bytes.subarray(q, q + len)) as { record?: Uint8Array; hash?: Uint8Array };
+      if (f.record && f.hash?.length === 32 && createHash('sha256').update(f.record).digest().equals(f.hash)) return true;
+    } catch {
+      // not a frame here
+    }
+  }
+  return false;
 }

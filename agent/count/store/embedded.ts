@@ -49,7 +49,7 @@ export function openEmbeddedStore(path: string): CounterStore {
           for (const e of entries) {
             const before = cardinality.get(`${year}\0${e.counter}`) ?? 0;
             const prefix = `${year}\0${e.counter}\0`;
-            const keys = e.members.map((m) => prefix + m.toString('base64')).filter((k) => !members.doesExist(k));
+            const keys = [...new Set(e.members.map((m) => prefix + m.toString('base64')))].filter((k) => !members.doesExist(k));
             fresh.push(keys);
             const after = before + keys.length;
             counters.push({ counter: e.counter, before, added: keys.length, after });
