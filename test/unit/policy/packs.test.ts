@@ -86,18 +86,14 @@ describe('broken packs', () => {
     expect(err.message).toMatch(/Tabs are not allowed as indentation/);
   });
 
-  // Bug: agent/yaml-source.ts parseYaml calls parseDocument with `prettyErrors: false`, so
-  // `linePos` is never set and `e.linePos?.[0]?.line ?? 1` reports every YAML syntax error at
-  // line 1 (here `:1 (root)` instead of the tab's line, 25).
+  // Regression: YAML syntax errors were all reported at line 1 (the parser's positions were unused).
   it('a YAML syntax error is reported at its line', () => {
     const err = loadError('yaml-syntax-error');
     const [marked] = markers('yaml-syntax-error');
     expect(err.message).toContain(`${marked?.file}:${marked?.line} (root): Tabs are not allowed as indentation`);
   });
 
-  // Bug: agent/policy/load.ts checkAcrossPacks pushes its issue with a hard-coded `line: 1`, so
-  // a duplicate pack id is reported at line 1 of the second file, whatever line its `id:` key is
-  // on (line 3 in this fixture, line 6 in the shipped packs).
+  // Regression: a duplicate pack id was reported at line 1, not at its `id:` key.
   it('a pack id used twice is reported at the line of the second id', () => {
     const err = loadError('duplicate-pack-id');
     const [marked] = markers('duplicate-pack-id');

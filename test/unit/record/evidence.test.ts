@@ -160,11 +160,8 @@ describe('tampering', () => {
     expect(readFileSync(segment).equals(bytes)).toBe(true);
   });
 
-  // Bug: agent/record/segments.ts readFrames (line 53) calls any frame whose length prefix runs
-  // past the end of the file "torn", and agent/record/log.ts recoverHead (lines 132-137) then
-  // truncates the segment there. A flipped bit in a middle frame's length prefix therefore makes
-  // open cut every later, already acknowledged record, and the shortened chain verifies clean
-  // afterwards: tampering deletes evidence instead of being refused.
+  // Regression: a damaged length prefix running past the end was taken for a torn tail and cut,
+  // deleting acknowledged records; complete frames after it now mean damage, refused.
   it('a flipped bit in a middle frame’s length prefix is refused, not cut as a torn tail', async () => {
     await writeChain([transferEntry(1), transferEntry(2), transferEntry(3)]);
     const segment = onlySegment();
