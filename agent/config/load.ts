@@ -13,7 +13,13 @@ import { ConfigSchema, type RawConfig, type RawFiling, type RawRoute, type Secre
 
 export interface Config {
   readonly file: string;
-  readonly company: { name: string; regime: RawConfig['company']['regime']; ciio: boolean; sensitivityProfile: 'gbt45574' | 'gbt35273' };
+  readonly company: {
+    name: string;
+    regime: RawConfig['company']['regime'];
+    ciio: boolean;
+    sensitivityProfile: 'gbt45574' | 'gbt35273';
+    adoptedLists: readonly { list: string; approval?: string | undefined }[];
+  };
   readonly mode: 'enforce' | 'monitor';
   readonly gatewayId: string;
   readonly dataDir: string;
@@ -99,6 +105,7 @@ function withDefaults(raw: RawConfig, path: string): Config {
       regime: raw.company.regime,
       ciio: raw.company.ciio ?? DEFAULTS.company.ciio,
       sensitivityProfile: raw.company.sensitivityProfile ?? DEFAULTS.company.sensitivityProfile,
+      adoptedLists: raw.company.adoptedLists ?? [],
     },
     mode: raw.mode ?? DEFAULTS.mode,
     gatewayId: raw.gatewayId ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-'),

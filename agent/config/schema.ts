@@ -3,6 +3,7 @@
  * tests. Unknown keys are errors. Secrets are never inline: files or environment variables only.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { REGIMES } from '../policy/schema.js';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const Listen = Type.Object(
@@ -70,9 +71,18 @@ export const ConfigSchema = Type.Object(
     company: Type.Object(
       {
         name: Type.String({ minLength: 1 }),
-        regime: Type.Union(['cn-national', 'guangxi', 'fujian', 'jiangsu', 'beijing'].map((v) => Type.Literal(v))),
+        regime: Type.Union(REGIMES.map((v) => Type.Literal(v))),
         ciio: Type.Optional(Type.Boolean()),
         sensitivityProfile: Type.Optional(Type.Union([Type.Literal('gbt45574'), Type.Literal('gbt35273')])),
+        /**
+         * Other FTZs' published lists the company applies by reference (Guangxi list 说明十二: 可参照执行).
+         * Beijing allows it only after review: `approval` names the approval document.
+         */
+        adoptedLists: Type.Optional(
+          Type.Array(
+            Type.Object({ list: Type.String({ minLength: 1 }), approval: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -11,14 +11,14 @@ export type Filing = RawFiling;
 /**
  * Security assessment discharges both bands: it is the stricter mechanism for the same transfer.
  * Standard contract and certification discharge the contract band only (Order 16 Arts. 7-8).
- * FTZ negative-list filings (Fujian, Beijing) discharge their own lists' rules, which arrive with
- * the policy-pack issue; nothing here yet.
+ * A zone's own filing (positive lists; Fujian and Beijing 备案) discharges only rules that ask
+ * for exactly that. Nothing discharges `prohibited`.
  */
 const DISCHARGES: Record<Filing['kind'], readonly Rule['obligation'][]> = {
   'security-assessment': ['security-assessment', 'standard-contract-or-certification'],
   'standard-contract': ['standard-contract-or-certification'],
   certification: ['standard-contract-or-certification'],
-  'ftz-filing': [],
+  'ftz-filing': ['ftz-filing'],
 };
 
 export function coveringFiling(rule: Rule, filings: readonly Filing[], recipient: string, day: string): Filing | undefined {

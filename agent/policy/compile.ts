@@ -1,47 +1,73 @@
 /** ValidatedPack[] → CompiledPolicy: dictionaries into Maps, references into direct links. */
 import { createHash } from 'node:crypto';
 import type { ValidatedPack } from './load.js';
-import type { Detector } from './schema.js';
-import type { PackDataItem, PackDomain } from './schema.js';
+import type { Detector, PackDataItem, PackDomain, PackRegime, Regime } from './schema.js';
 import { normalizeTerm } from './terms.js';
-import type { CompiledPolicy, Counter, DataItem, Domain, Rule } from './types.js';
+import type { CompiledPolicy, Counter, DataItem, Domain, Indicator, IndicatorRule, Rule } from './types.js';
 
 export function compilePolicy(packs: readonly ValidatedPack[]): CompiledPolicy {
   const revision = createHash('sha256');
   for (const p of packs) revision.update(`${p.id}:${p.digest}\n`);
   const dictionaryItems = packs.filter((p) => p.kind === 'dictionary').flatMap((p) => p.dataItems ?? []);
-  const domains = new Map<string, Domain>();
+  const own = new Map<string, { domain: Omit<Domain, 'general' | 'sensitive'>; counters: Counter[]; fallback: string | undefined }>();
   for (const pack of packs) {
     if (pack.kind !== 'list' || !pack.list) continue;
     for (const d of pack.domains ?? []) {
-      const domain = compileDomain(pack.regime, pack.list.id, d, dictionaryItems);
-      domains.set(domain.ref, domain);
+      const compiled = compileDomain(pack.regime, pack.list.id, pack.list.appliesTo ?? 'routes', d, dictionaryItems);
+      own.set(compiled.domain.ref, { ...compiled, fallback: d.fallback });
     }
   }
+  // Second pass: link each domain's general and sensitive counters, a positive list's to its fallback's.
+  const domains = new Map<string, Domain>();
+  for (const [ref, { domain, counters, fallback }] of own) {
+    const source = fallback ? (own.get(fallback)?.counters ?? []) : counters;
+    // load.ts guarantees exactly one general and one sensitive counter where counting happens.
+    const one = (kind: Counter['kind']) => source.find((c) => c.kind === kind) as Counter;
+    domains.set(ref, { ...domain, general: one('general'), sensitive: one('sensitive') });
+  }
+  const regimes = new Map<Regime, PackRegime>();
+  for (const p of packs) if (p.kind === 'regime' && p.rules) regimes.set(p.regime, p.rules);
+  const everyTransfer = new Map<Regime, Domain[]>();
+  for (const d of domains.values()) if (d.appliesTo === 'every-transfer') everyTransfer.set(d.regime, [...(everyTransfer.get(d.regime) ?? []), d]);
   return {
     revision: revision.digest('hex'),
     packs: packs.map((p) => ({ id: p.id, file: p.file, digest: p.digest })),
     domains,
+    regimes,
+    everyTransfer,
   };
 }
 
-function compileDomain(regime: string, list: string, d: PackDomain, dictionary: readonly PackDataItem[]): Domain {
+function compileDomain(
+  regime: Regime,
+  list: string,
+  appliesTo: 'routes' | 'every-transfer',
+  d: PackDomain,
+  dictionary: readonly PackDataItem[],
+): { domain: Omit<Domain, 'general' | 'sensitive'>; counters: Counter[] } {
   const ref = `${list}/${d.id}`;
   const fieldNames = new Map<string, DataItem>();
   const detectorItems = new Map<Detector, DataItem>();
   // Domain items win over dictionary items for the same field name: they are more specific.
   for (const raw of [...d.dataItems, ...dictionary]) {
-    const item: DataItem = { id: raw.id, name: raw.name, subject: raw.subject, identifies: raw.identifies };
+    const item: DataItem = { id: raw.id, name: raw.name, subject: raw.subject, identifies: raw.identifies, sensitive: raw.sensitive };
     for (const f of raw.fields) {
       const term = normalizeTerm(f);
       if (!fieldNames.has(term)) fieldNames.set(term, item);
     }
     for (const det of raw.detectors ?? []) if (!detectorItems.has(det)) detectorItems.set(det, item);
   }
+  const indicatorFields = new Map<string, Indicator>();
+  const indicatorKeywords = new Map<string, Indicator>();
+  for (const raw of d.indicators ?? []) {
+    const indicator: Indicator = { id: raw.id, name: raw.name };
+    for (const f of raw.fields) indicatorFields.set(normalizeTerm(f), indicator);
+    for (const k of raw.keywords ?? []) indicatorKeywords.set(k.normalize('NFKC').toLowerCase(), indicator);
+  }
   const counters = d.counters.map((c): Counter => {
     const rules: Rule[] = d.items
       .flatMap((item) =>
-        item.thresholds
+        (item.thresholds ?? [])
           .filter((t) => t.counter === c.id)
           .map((t) => ({
             regime,
@@ -64,20 +90,46 @@ function compileDomain(regime: string, list: string, d: PackDomain, dictionary: 
       rules,
     };
   });
-  // load.ts guarantees exactly one general and one sensitive counter per domain.
-  const one = (kind: Counter['kind']) => counters.find((c) => c.kind === kind) as Counter;
+  const scenariosOf = (n: number): string[] => {
+    const s = d.items.find((i) => i.number === n)?.scenarios;
+    return Array.isArray(s) ? s : [];
+  };
+  const indicatorRules: IndicatorRule[] = d.items
+    .filter((item) => item.indicators)
+    .map((item) => ({
+      regime,
+      list,
+      domain: d.id,
+      item: item.number,
+      obligation: item.obligation,
+      indicators: new Set(item.indicators),
+      scenarios: Array.isArray(item.scenarios) ? new Set(item.scenarios) : undefined,
+      exceptScenarios: new Set(typeof item.scenarios === 'object' && !Array.isArray(item.scenarios) ? item.scenarios.except.flatMap(scenariosOf) : []),
+      onIndicator: item.onIndicator ?? 'block',
+      citation: item.citation,
+    }));
+  const keywords = [...indicatorKeywords.keys()].sort((a, b) => b.length - a.length);
   return {
-    ref,
-    regime,
-    list,
-    id: d.id,
-    name: d.name,
-    scenarios: new Set(d.scenarios.map((s) => s.id)),
-    items: new Set(d.items.map((i) => i.number)),
-    fieldNames,
-    detectorItems,
-    limited: counters.filter((c) => c.kind === 'limited'),
-    general: one('general'),
-    sensitive: one('sensitive'),
+    counters,
+    domain: {
+      ref,
+      regime,
+      list,
+      id: d.id,
+      name: d.name,
+      scenarios: d.scenarios === 'any' ? undefined : new Set(d.scenarios.map((s) => s.id)),
+      items: new Set(d.items.map((i) => i.number)),
+      fieldNames,
+      detectorItems,
+      indicatorFields,
+      indicatorKeywords,
+      // Longest first, so a keyword that contains another wins; one linear pass per value.
+      keywordPattern: keywords.length > 0 ? new RegExp(keywords.map(escapeRegExp).join('|'), 'g') : undefined,
+      indicatorRules,
+      limited: counters.filter((c) => c.kind === 'limited'),
+      appliesTo,
+    },
   };
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -11,7 +11,15 @@ const Text = Type.Object({ zh: Type.String({ minLength: 1 }), en: Type.String({ 
 export const DETECTORS = ['resident-id', 'mobile'] as const;
 /** What a data item's value says about who the person is (identify/ picks the strongest). */
 export const IDENTIFIES = ['resident-id', 'contact', 'name', 'address', 'gender', 'age'] as const;
-export const OBLIGATIONS = ['security-assessment', 'standard-contract-or-certification', 'prohibited'] as const;
+/**
+ * security-assessment: 数据出境安全评估; standard-contract-or-certification: 标准合同备案 or 个人信息保护认证;
+ * ftz-filing: a zone's own filing (positive lists: listed data flows once filed; Fujian/Beijing 备案);
+ * prohibited: may not leave through any mechanism (core data).
+ */
+export const OBLIGATIONS = ['security-assessment', 'standard-contract-or-certification', 'ftz-filing', 'prohibited'] as const;
+export const REGIMES = ['cn-national', 'guangxi', 'fujian', 'jiangsu', 'beijing'] as const;
+/** Which identifiers make a subject sensitive PI (regs/national-rules.md): `always`, or only under the strict gbt35273 profile. */
+export const SENSITIVITY = ['always', 'strict'] as const;
 
 const DataItem = Type.Object(
   {
@@ -24,6 +32,23 @@ const DataItem = Type.Object(
     fields: Type.Array(Type.String({ minLength: 1 })),
     /** Value detectors that find this item in any field, labelled or not. */
     detectors: Type.Optional(Type.Array(Type.Union(DETECTORS.map((v) => Type.Literal(v))))),
+    /** Sensitive PI (PIPL Art. 28): always, or only under the strict profile (gbt35273). Absent: not sensitive. */
+    sensitive: Type.Optional(Type.Union(SENSITIVITY.map((v) => Type.Literal(v)))),
+    /** The PIPL Art. 28 category, for reports (biometrics, financial-accounts, whereabouts…). */
+    category: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+/** An important-data indicator: field names and value keywords that suggest an item's data. */
+const Indicator = Type.Object(
+  {
+    id: Id,
+    name: Text,
+    /** Field names, matched like data items' fields. */
+    fields: Type.Array(Type.String({ minLength: 1 })),
+    /** Words that, inside a string value, suggest the data (matched after NFKC, case-insensitive). */
+    keywords: Type.Optional(Type.Array(Type.String({ minLength: 2 }))),
   },
   { additionalProperties: false },
 );
@@ -41,6 +66,23 @@ const Counter = Type.Object(
     scope: Type.Optional(
       Type.Object({ scenarios: Type.Array(Id, { minItems: 1 }), dataItems: Type.Array(Id, { minItems: 1 }) }, { additionalProperties: false }),
     ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Persons held (not sent) from which data becomes important data (the reference rules' unified
+ * rules 2-3: 10M PI, 1M sensitive, 100k with accounts or medical data; a CIIO's 100k).
+ */
+const Floor = Type.Object(
+  {
+    held: Type.Union([
+      Type.Literal('personal-information'),
+      Type.Literal('sensitive'),
+      Type.Literal('accounts-or-medical'),
+    ]),
+    min: Type.Integer({ minimum: 1 }),
+    ciioOnly: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -67,9 +109,18 @@ const Item = Type.Object(
       Type.Object({ except: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }) }, { additionalProperties: false }),
     ]),
     dataItems: Type.Optional(Type.Array(Id, { minItems: 1 })),
+    /** Free-text description for category-style rows (数据基本特征与描述), as published. */
     characteristics: Type.Optional(Text),
+    /** What the row excludes ("但不包括…"), as published. */
+    exclusions: Type.Optional(Type.Array(Text, { minItems: 1 })),
     /** Any one threshold reached triggers the item ("…或…"). */
-    thresholds: Type.Array(Threshold, { minItems: 1 }),
+    thresholds: Type.Optional(Type.Array(Threshold, { minItems: 1 })),
+    /** Important-data rows: the domain's indicators that find this item's data; any one triggers it. */
+    indicators: Type.Optional(Type.Array(Id, { minItems: 1 })),
+    /** What an indicator hit does: block (the obligation applies) or review (flag for a person to judge). */
+    onIndicator: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('review')])),
+    /** Important-data rows that depend on persons held, not sent. */
+    floors: Type.Optional(Type.Array(Floor, { minItems: 1 })),
     citation: Type.String({ minLength: 1 }),
     text: Type.String({ minLength: 1 }),
   },
@@ -82,9 +133,16 @@ const Domain = Type.Object(
     number: Type.Integer({ minimum: 1 }),
     name: Text,
     citation: Type.String({ minLength: 1 }),
-    scenarios: Type.Array(Scenario, { minItems: 1 }),
+    /** The scenarios the domain's list names, or `any` (the national rules; category-style lists). */
+    scenarios: Type.Union([Type.Array(Scenario, { minItems: 1 }), Type.Literal('any')]),
     dataItems: Type.Array(DataItem),
-    counters: Type.Array(Counter, { minItems: 1 }),
+    indicators: Type.Optional(Type.Array(Indicator)),
+    /**
+     * Positive lists: where PI outside the listed items counts (`list/domain`, e.g.
+     * `cn-national/national`); the domain then has no general or sensitive counter of its own.
+     */
+    fallback: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9-]+$' })),
+    counters: Type.Array(Counter),
     items: Type.Array(Item, { minItems: 1 }),
   },
   { additionalProperties: false },
@@ -100,6 +158,49 @@ const List = Type.Object(
     source: Type.Object({ document: Type.String({ minLength: 1 }), file: Type.Optional(Type.String()) }, { additionalProperties: false }),
     /** Do persons sent under an exemption count toward this list's thresholds? */
     exemptPersonsCount: Type.Boolean(),
+    /**
+     * routes (default): applies to routes that name one of its domains. every-transfer: applies to
+     * every transfer of a company in the pack's regime (the important-data reference rules).
+     */
+    appliesTo: Type.Optional(Type.Union([Type.Literal('routes'), Type.Literal('every-transfer')])),
+  },
+  { additionalProperties: false },
+);
+
+/** What a zone's management measures say about lists, filings and reporting. */
+const Regime = Type.Object(
+  {
+    name: Text,
+    measures: Type.Object({ document: Type.String({ minLength: 1 }), file: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    /** Lists the zone publishes for its companies (list ids). */
+    lists: Type.Array(Id),
+    /** May a company adopt another FTZ's published list? `with-approval`: only with an approval reference in the config. */
+    adoption: Type.Union([Type.Literal('allowed'), Type.Literal('with-approval'), Type.Literal('not-allowed')]),
+    adoptionCitation: Type.String({ minLength: 1 }),
+    filing: Type.Optional(
+      Type.Object(
+        {
+          validityYears: Type.Optional(Type.Integer({ minimum: 1 })),
+          renewalWindowWorkingDays: Type.Optional(Type.Integer({ minimum: 1 })),
+          materialChangeRefiling: Type.Optional(Type.Boolean()),
+          citation: Type.String({ minLength: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    reporting: Type.Optional(
+      Type.Object(
+        {
+          incidentReportHours: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** "及时"/"立即": report at once, no fixed hours. */
+          incidentReportPromptly: Type.Optional(Type.Boolean()),
+          stopTransfersOnIncident: Type.Optional(Type.Boolean()),
+          halfYearlyReport: Type.Optional(Type.Boolean()),
+          citation: Type.String({ minLength: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -108,11 +209,12 @@ export const PackSchema = Type.Object(
   {
     schema: Type.Literal('xborder.pack/v1'),
     id: Id,
-    kind: Type.Union([Type.Literal('list'), Type.Literal('dictionary')]),
-    regime: Type.Union(['cn-national', 'guangxi', 'fujian', 'jiangsu', 'beijing'].map((v) => Type.Literal(v))),
+    kind: Type.Union([Type.Literal('list'), Type.Literal('dictionary'), Type.Literal('regime')]),
+    regime: Type.Union(REGIMES.map((v) => Type.Literal(v))),
     list: Type.Optional(List),
     dataItems: Type.Optional(Type.Array(DataItem)),
     domains: Type.Optional(Type.Array(Domain)),
+    rules: Type.Optional(Regime),
   },
   { additionalProperties: false },
 );
@@ -122,6 +224,9 @@ export type PackDataItem = Static<typeof DataItem>;
 export type PackDomain = Static<typeof Domain>;
 export type PackItem = Static<typeof Item>;
 export type PackThreshold = Static<typeof Threshold>;
+export type PackIndicator = Static<typeof Indicator>;
+export type PackRegime = Static<typeof Regime>;
+export type Regime = (typeof REGIMES)[number];
 export type Obligation = (typeof OBLIGATIONS)[number];
 export type Detector = (typeof DETECTORS)[number];
 export type Identifies = (typeof IDENTIFIES)[number];

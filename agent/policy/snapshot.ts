@@ -21,6 +21,8 @@ export interface RouteRuntime {
   readonly failMode: 'closed' | 'open';
   /** Every counter of the route's domain, by ref: what decide() reads rules from. */
   readonly counters: ReadonlyMap<string, Counter>;
+  /** Domains whose important-data indicators apply to this route: its own, then the regime's every-transfer lists. */
+  readonly indicatorDomains: readonly Domain[];
 }
 
 export interface PolicySnapshot {
@@ -38,13 +40,15 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     issues.push({ file: shownFile, line: lineOf(segments), path, message });
   const known = [...policy.domains.keys()].join(', ');
   const routes = new Map<string, RouteRuntime>();
+  const everyTransfer = policy.everyTransfer.get(config.company.regime) ?? [];
   config.routes.forEach((r, i) => {
     const domain = policy.domains.get(r.domain);
-    if (!domain) return issue(['routes', i, 'domain'], `routes[${i}].domain`, `no loaded pack has domain ${r.domain} (known: ${known})`);
-    if (domain.regime !== config.company.regime)
-      return issue(['routes', i, 'domain'], `routes[${i}].domain`, `${r.domain} is a ${domain.regime} list, but company.regime is ${config.company.regime} (adopting another zone's list arrives with the policy-pack issue)`);
-    if (!domain.scenarios.has(r.scenario))
-      return issue(['routes', i, 'scenario'], `routes[${i}].scenario`, `${r.domain} has no scenario ${r.scenario} (known: ${[...domain.scenarios].join(', ')})`);
+    const at = (key: string, message: string) => issue(['routes', i, key], `routes[${i}].${key}`, message);
+    if (!domain) return at('domain', `no loaded pack has domain ${r.domain} (known: ${known})`);
+    const refused = adoptionProblem(domain, loaded, policy);
+    if (refused) return at('domain', refused);
+    if (domain.scenarios && !domain.scenarios.has(r.scenario))
+      return at('scenario', `${r.domain} has no scenario ${r.scenario} (known: ${[...domain.scenarios].join(', ')})`);
     const counters = new Map([...domain.limited, domain.general, domain.sensitive].map((c) => [c.ref, c]));
     routes.set(r.id, {
       id: r.id,
@@ -56,7 +60,12 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
       recordRoot: compileRecordRoot(r.recordRoot),
       failMode: r.failMode,
       counters,
+      indicatorDomains: [domain, ...everyTransfer].filter((d) => d.indicatorRules.length > 0),
     });
+  });
+  config.company.adoptedLists.forEach((a, i) => {
+    if (![...policy.domains.values()].some((d) => d.list === a.list))
+      issue(['company', 'adoptedLists', i, 'list'], `company.adoptedLists[${i}].list`, `no loaded pack has list ${a.list}`);
   });
   const lists = new Set([...policy.domains.values()].map((d) => d.list));
   config.filings.forEach((f, i) => {
@@ -73,4 +82,22 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
   });
   if (issues.length > 0) throw invalid(issues);
   return { policy, routes, filings: config.filings, mode: config.mode };
+}
+
+/**
+ * May the company use this domain's list? Its own regime's lists and the national rules, yes;
+ * another zone's list only if adopted, as the company's own measures allow (Beijing: with an
+ * approval reference). Returns why not, or undefined.
+ */
+function adoptionProblem(domain: Domain, loaded: LoadedConfig, policy: CompiledPolicy): string | undefined {
+  const { company } = loaded.config;
+  if (domain.regime === company.regime || domain.regime === 'cn-national') return undefined;
+  const adopted = company.adoptedLists.find((a) => a.list === domain.list);
+  if (!adopted) return `${domain.ref} is a ${domain.regime} list and company.regime is ${company.regime}; list it under company.adoptedLists to apply it by reference`;
+  const rules = policy.regimes.get(company.regime);
+  if (!rules) return `no regime pack describes ${company.regime}, so whether it may adopt ${domain.list} is unknown`;
+  if (rules.adoption === 'not-allowed') return `${company.regime} does not allow adopting other zones' lists (${rules.adoptionCitation})`;
+  if (rules.adoption === 'with-approval' && !adopted.approval)
+    return `${company.regime} allows adopting ${domain.list} only after review: give company.adoptedLists[].approval (${rules.adoptionCitation})`;
+  return undefined;
 }

@@ -2,13 +2,15 @@
  * A compiled policy: packs turned into maps and direct links once, at load. The hot path only
  * reads these; reload builds a new one and swaps it whole.
  */
-import type { Detector, Identifies, Obligation } from './schema.js';
+import type { Detector, Identifies, Obligation, PackRegime, Regime } from './schema.js';
 
 export interface DataItem {
   readonly id: string;
   readonly name: { readonly zh: string; readonly en: string };
   readonly subject: string | undefined;
   readonly identifies: Identifies | undefined;
+  /** Sensitive PI: always, or only under the strict profile (gbt35273). */
+  readonly sensitive: 'always' | 'strict' | undefined;
 }
 
 /** One threshold of one item, on one counter: persons in [min, max) need `obligation`. */
@@ -24,6 +26,27 @@ export interface Rule {
   readonly citation: string;
 }
 
+/** An important-data item found by indicators: any one present triggers it. */
+export interface IndicatorRule {
+  readonly regime: string;
+  readonly list: string;
+  readonly domain: string;
+  readonly item: number;
+  readonly obligation: Obligation;
+  readonly indicators: ReadonlySet<string>;
+  /** Route scenarios the item covers; undefined: every scenario. */
+  readonly scenarios: ReadonlySet<string> | undefined;
+  /** Scenarios excluded ({except: [items]}); checked when `scenarios` is undefined. */
+  readonly exceptScenarios: ReadonlySet<string>;
+  readonly onIndicator: 'block' | 'review';
+  readonly citation: string;
+}
+
+export interface Indicator {
+  readonly id: string;
+  readonly name: { readonly zh: string; readonly en: string };
+}
+
 export interface Counter {
   /** Stable name in the store and in every report: `list/domain/id`. */
   readonly ref: string;
@@ -37,19 +60,28 @@ export interface Counter {
 export interface Domain {
   /** `list/domain`, as routes name it. */
   readonly ref: string;
-  readonly regime: string;
+  readonly regime: Regime;
   readonly list: string;
   readonly id: string;
   readonly name: { readonly zh: string; readonly en: string };
-  readonly scenarios: ReadonlySet<string>;
+  /** Scenarios routes may name; undefined: any (the national rules, category-style lists). */
+  readonly scenarios: ReadonlySet<string> | undefined;
   /** Item numbers of the domain. */
   readonly items: ReadonlySet<number>;
   /** Normalized field name → data item: the domain's listed items first, then the dictionaries. */
   readonly fieldNames: ReadonlyMap<string, DataItem>;
   readonly detectorItems: ReadonlyMap<Detector, DataItem>;
+  /** Normalized field name → important-data indicator. */
+  readonly indicatorFields: ReadonlyMap<string, Indicator>;
+  /** Normalized keyword → indicator, and one regex that finds any of them in a value. */
+  readonly indicatorKeywords: ReadonlyMap<string, Indicator>;
+  readonly keywordPattern: RegExp | undefined;
+  readonly indicatorRules: readonly IndicatorRule[];
   readonly limited: readonly Counter[];
+  /** The domain's own general and sensitive counters, or its fallback's (positive lists). */
   readonly general: Counter;
   readonly sensitive: Counter;
+  readonly appliesTo: 'routes' | 'every-transfer';
 }
 
 export interface CompiledPolicy {
@@ -57,4 +89,7 @@ export interface CompiledPolicy {
   readonly revision: string;
   readonly packs: readonly { readonly id: string; readonly file: string; readonly digest: string }[];
   readonly domains: ReadonlyMap<string, Domain>;
+  readonly regimes: ReadonlyMap<Regime, PackRegime>;
+  /** Per regime, the domains whose lists apply to every transfer (the important-data reference rules). */
+  readonly everyTransfer: ReadonlyMap<Regime, readonly Domain[]>;
 }
