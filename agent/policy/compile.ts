@@ -79,6 +79,7 @@ function compileDomain(
             min: t.min,
             max: t.max,
             citation: item.citation,
+            companies: item.companies,
           })),
       )
       .sort((a, b) => a.min - b.min);
@@ -107,6 +108,7 @@ function compileDomain(
       exceptScenarios: new Set(typeof item.scenarios === 'object' && !Array.isArray(item.scenarios) ? item.scenarios.except.flatMap(scenariosOf) : []),
       onIndicator: item.onIndicator ?? 'block',
       citation: item.citation,
+      companies: item.companies,
     }));
   const keywords = [...indicatorKeywords.keys()].sort((a, b) => b.length - a.length);
   return {

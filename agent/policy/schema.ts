@@ -121,6 +121,8 @@ const Item = Type.Object(
     onIndicator: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('review')])),
     /** Important-data rows that depend on persons held, not sent. */
     floors: Type.Optional(Type.Array(Floor, { minItems: 1 })),
+    /** Whose transfers the item governs: CIIOs only (Order 16 Art. 7(1)), everyone else, or (absent) all. */
+    companies: Type.Optional(Type.Union([Type.Literal('ciio'), Type.Literal('non-ciio')])),
     citation: Type.String({ minLength: 1 }),
     text: Type.String({ minLength: 1 }),
   },

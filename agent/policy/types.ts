@@ -24,6 +24,8 @@ export interface Rule {
   readonly min: number;
   readonly max: number | undefined;
   readonly citation: string;
+  /** CIIOs only, non-CIIOs only, or everyone. */
+  readonly companies: 'ciio' | 'non-ciio' | undefined;
 }
 
 /** An important-data item found by indicators: any one present triggers it. */
@@ -40,6 +42,7 @@ export interface IndicatorRule {
   readonly exceptScenarios: ReadonlySet<string>;
   readonly onIndicator: 'block' | 'review';
   readonly citation: string;
+  readonly companies: 'ciio' | 'non-ciio' | undefined;
 }
 
 export interface Indicator {
