@@ -137,15 +137,19 @@ function checkDomain(domain: PackDomain, base: (string | number)[], at: At): voi
         if (!numbers.has(n)) at([...base, 'items', i, 'scenarios', 'except', j], `unknown item number ${n}`);
       });
   });
-  // Two items on one counter must not claim the same persons for different obligations.
+  // Two thresholds on one counter must not claim the same persons for different obligations
+  // (unless one governs CIIOs and the other everyone else).
   for (const counter of counters.keys()) {
     const ranges = domain.items.flatMap((item, i) =>
-      (item.thresholds ?? []).filter((t) => t.counter === counter).map((t) => ({ i, min: t.min, max: t.max ?? Infinity })),
+      (item.thresholds ?? []).flatMap((t, j) => (t.counter === counter ? [{ i, j, min: t.min, max: t.max ?? Infinity, companies: item.companies }] : [])),
     );
-    for (const a of ranges)
-      for (const b of ranges)
-        if (a.i < b.i && a.min < b.max && b.min < a.max)
-          at([...base, 'items', b.i, 'thresholds'], `threshold on ${counter} overlaps item ${domain.items[a.i]?.number}`);
+    ranges.forEach((a, x) =>
+      ranges.slice(x + 1).forEach((b) => {
+        const disjointCompanies = a.companies !== undefined && b.companies !== undefined && a.companies !== b.companies;
+        if (a.min < b.max && b.min < a.max && !disjointCompanies)
+          at([...base, 'items', b.i, 'thresholds', b.j], `threshold on ${counter} overlaps item ${domain.items[a.i]?.number}'s`);
+      }),
+    );
   }
 }
 
