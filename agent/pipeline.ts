@@ -80,7 +80,16 @@ function transfer(deps: PipelineDeps) {
       }
     };
 
-    const ctx: DecideContext = { counters: route.counters, filings: snapshot.filings, recipient: route.recipient.name, day: chinaDay(now), mode: snapshot.mode };
+    const ctx: DecideContext = {
+      counters: route.counters,
+      indicatorDomains: route.indicatorDomains,
+      filings: snapshot.filings,
+      recipient: route.recipient.name,
+      scenario: route.scenario,
+      day: chinaDay(now),
+      ciio: snapshot.ciio,
+      mode: snapshot.mode,
+    };
     let subjects: Subjects | undefined;
     let counted: CountResult | undefined;
     let decision: Decision;
@@ -88,7 +97,7 @@ function transfer(deps: PipelineDeps) {
     let failure: XbError | undefined;
     try {
       const records = timed('parse', () => parse(req.body, route));
-      const classified = timed('classify', () => classify(records, route.domain, now));
+      const classified = timed('classify', () => classify(records, route.domain, now, route.indicatorDomains));
       subjects = timed('identify', () =>
         identify(classified, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: deps.sensitivityProfile }),
       );
@@ -114,7 +123,7 @@ function transfer(deps: PipelineDeps) {
       }
       ms['count'] = round(performance.now() - t0);
       // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN).
-      decision = counted ? timed('decide', () => decide(counted as CountResult, ctx)) : decideStoreDown();
+      decision = counted ? timed('decide', () => decide(counted as CountResult, (subjects as Subjects).indicators, ctx)) : decideStoreDown();
     }
 
     const t1 = performance.now();

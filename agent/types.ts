@@ -26,6 +26,8 @@ export interface PiField {
   readonly dataItem: string;
   readonly subject: string | undefined;
   readonly identifies: string | undefined;
+  /** Sensitive PI per the dictionary: always, or only under the strict profile. */
+  readonly sensitive: 'always' | 'strict' | undefined;
   /** How the field was recognised: its name, or a value detector in a field whose name says nothing. */
   readonly via: 'field-name' | 'detector';
   /** The raw value. Only identify/ reads it; nothing after identify sees it. */
@@ -36,11 +38,20 @@ export interface ClassifiedRecord {
   readonly fields: readonly PiField[];
 }
 
+/** An important-data indicator seen in the transfer: which domain's, which indicator, found how. */
+export interface IndicatorHit {
+  readonly domain: string;
+  readonly indicator: string;
+  readonly via: 'field-name' | 'keyword';
+}
+
 /** classify → identify. */
 export interface Classified {
   readonly records: readonly ClassifiedRecord[];
   /** Every data item seen in the transfer, by id, sorted. */
   readonly dataItems: readonly string[];
+  /** Important-data indicators seen, one entry per (domain, indicator). */
+  readonly indicators: readonly IndicatorHit[];
 }
 
 export type KeyBasis = 'resident-id' | 'phone' | 'email' | 'quasi' | 'unlinkable';
@@ -57,6 +68,7 @@ export interface Subject {
 export interface Subjects {
   readonly subjects: readonly Subject[];
   readonly dataItems: readonly string[];
+  readonly indicators: readonly IndicatorHit[];
   readonly recordCount: number;
 }
 
@@ -100,6 +112,8 @@ export interface Citation {
   readonly threshold: string;
   readonly before: number;
   readonly added: number;
+  /** Important-data rows: the indicators that triggered the item. */
+  readonly indicators: readonly string[];
   readonly citation: string;
   /** Filing that covers the obligation, when one does. */
   readonly filing: string | undefined;
@@ -112,7 +126,10 @@ export interface Decision {
   readonly kind: DecisionKind;
   /** Rules that fired: uncovered ones for a block, covered or monitored ones otherwise. */
   readonly rules: readonly Citation[];
-  /** Machine-readable cause: `no-pi`, `within-thresholds`, `covered-by-filing`, `threshold-uncovered`, `uninspectable`. */
+  /**
+   * Machine-readable cause: `no-pi`, `within-thresholds`, `covered-by-filing`, `threshold-uncovered`,
+   * `important-data`, `important-data-review`, `uninspectable`, `store-unavailable`.
+   */
   readonly reason: string;
   /** Monitor mode: what enforce mode would have done. Never a silent allow. */
   readonly enforceWouldBlock: boolean;

@@ -1,14 +1,16 @@
 /**
  * classify: Records → Classified.
- * In: parsed records and the route's compiled domain (its field-name dictionary and detectors).
- * Out: per record, the fields that carry a data item, with their raw values for identify/.
+ * In: parsed records, the route's compiled domain (its field-name dictionary and detectors) and
+ * the domains whose important-data indicators apply to the route.
+ * Out: per record, the fields that carry a data item, with their raw values for identify/; the
+ * important-data indicators seen, by field name or by keyword in a value.
  * Never: log or keep a value. Field-name lookups are memoized per domain and field path, so the
  * dictionary work is done once per record shape; value detectors still run on every string.
  */
 import { XbError } from '../errors.js';
-import type { DataItem, Domain } from '../policy/types.js';
+import type { DataItem, Domain, Indicator } from '../policy/types.js';
 import { normalizeTerm } from '../policy/terms.js';
-import type { Classified, ClassifiedRecord, PiField, Records } from '../types.js';
+import type { Classified, ClassifiedRecord, IndicatorHit, PiField, Records } from '../types.js';
 import { detect } from './detectors/index.js';
 
 /** Deeper records are refused, not walked: a hostile body must not exhaust the stack. */
@@ -16,27 +18,44 @@ export const MAX_DEPTH = 64;
 
 /** Field shape (path without indices) → data item, per compiled domain; dropped with the domain on reload. */
 const memo = new WeakMap<Domain, Map<string, DataItem | null>>();
+/** Field shape → important-data indicator, per compiled domain. */
+const indicatorMemo = new WeakMap<Domain, Map<string, Indicator | null>>();
 
-export function classify(input: Records, domain: Domain, onDate: Date): Classified {
-  let names = memo.get(domain);
-  if (!names) memo.set(domain, (names = new Map()));
+const memoOf = <V>(map: WeakMap<Domain, Map<string, V>>, d: Domain): Map<string, V> => {
+  let m = map.get(d);
+  if (!m) map.set(d, (m = new Map()));
+  return m;
+};
+
+/** Classify records against `domain`; look for the important-data indicators of `indicatorDomains`. */
+export function classify(input: Records, domain: Domain, onDate: Date, indicatorDomains: readonly Domain[] = []): Classified {
   const seen = new Set<string>();
   const records: ClassifiedRecord[] = [];
-  const walker: Walker = { domain, names, onDate, fields: [] };
+  const walker: Walker = {
+    domain,
+    names: memoOf(memo, domain),
+    indicatorDomains: indicatorDomains.map((d) => ({ domain: d, names: memoOf(indicatorMemo, d) })),
+    onDate,
+    fields: [],
+    hits: new Map(),
+  };
   for (const record of input.records) {
     walker.fields = [];
     walk(walker, record, '', '', '', '', 0);
     for (const f of walker.fields) seen.add(f.dataItem);
     records.push({ fields: walker.fields });
   }
-  return { records, dataItems: [...seen].sort() };
+  return { records, dataItems: [...seen].sort(), indicators: [...walker.hits.values()] };
 }
 
 interface Walker {
   readonly domain: Domain;
   readonly names: Map<string, DataItem | null>;
+  readonly indicatorDomains: readonly { readonly domain: Domain; readonly names: Map<string, Indicator | null> }[];
   readonly onDate: Date;
   fields: PiField[];
+  /** `domain#indicator` → first hit. */
+  readonly hits: Map<string, IndicatorHit>;
 }
 
 /**
@@ -63,29 +82,57 @@ function walk(w: Walker, value: unknown, path: string, shape: string, parent: st
 }
 
 function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string, detectable: boolean): void {
-  const item = lookup(w, shape, parent, key);
-  if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, via: 'field-name', value });
+  const item = lookup(w.names, w.domain.fieldNames, shape, parent, key);
+  if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, sensitive: item.sensitive, via: 'field-name', value });
+  for (const { domain, names } of w.indicatorDomains) {
+    const indicator = lookup(names, domain.indicatorFields, shape, parent, key);
+    if (indicator) hit(w, domain, indicator, 'field-name');
+    if (domain.keywordPattern && detectable) findKeywords(w, domain, domain.keywordPattern, value);
+  }
   // A labelled identifier field is keyed by identify/; any other string may still hide one.
   if (!detectable || item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
   for (const hit of detect(value, w.onDate)) {
     const detected = w.domain.detectorItems.get(hit.detector);
     if (!detected) continue;
-    w.fields.push({ path, parent: path, dataItem: detected.id, subject: undefined, identifies: detected.identifies, via: 'detector', value: hit.value });
+    w.fields.push({
+      path,
+      parent: path,
+      dataItem: detected.id,
+      subject: undefined,
+      identifies: detected.identifies,
+      sensitive: detected.sensitive,
+      via: 'detector',
+      value: hit.value,
+    });
   }
 }
 
-/** Most specific name first: `shipper.name` as one term, then `name`, then the whole shape. */
-function lookup(w: Walker, shape: string, parent: string, key: string): DataItem | undefined {
-  let hit = w.names.get(shape);
-  if (hit !== undefined) return hit ?? undefined;
+function hit(w: Walker, domain: Domain, indicator: Indicator, via: IndicatorHit['via']): void {
+  const id = `${domain.ref}#${indicator.id}`;
+  if (!w.hits.has(id)) w.hits.set(id, { domain: domain.ref, indicator: indicator.id, via });
+}
+
+function findKeywords(w: Walker, domain: Domain, pattern: RegExp, value: string): void {
+  const text = value.normalize('NFKC').toLowerCase();
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+    const indicator = domain.indicatorKeywords.get(m[0]);
+    if (indicator) hit(w, domain, indicator, 'keyword');
+  }
+}
+
+/** Most specific name first: `shipper.name` as one term, then `name`, then the whole shape. Memoized per shape. */
+function lookup<V>(memo: Map<string, V | null>, dictionary: ReadonlyMap<string, V>, shape: string, parent: string, key: string): V | undefined {
+  let found = memo.get(shape);
+  if (found !== undefined) return found ?? undefined;
   const parentKey = lastKey(parent);
-  hit =
-    (parentKey ? w.domain.fieldNames.get(normalizeTerm(parentKey + key)) : undefined) ??
-    w.domain.fieldNames.get(normalizeTerm(key)) ??
-    w.domain.fieldNames.get(normalizeTerm(shape)) ??
+  found =
+    (parentKey ? dictionary.get(normalizeTerm(parentKey + key)) : undefined) ??
+    dictionary.get(normalizeTerm(key)) ??
+    dictionary.get(normalizeTerm(shape)) ??
     null;
-  w.names.set(shape, hit);
-  return hit ?? undefined;
+  memo.set(shape, found);
+  return found ?? undefined;
 }
 
 function lastKey(parent: string): string {

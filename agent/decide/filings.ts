@@ -21,7 +21,12 @@ const DISCHARGES: Record<Filing['kind'], readonly Rule['obligation'][]> = {
   'ftz-filing': ['ftz-filing'],
 };
 
-export function coveringFiling(rule: Rule, filings: readonly Filing[], recipient: string, day: string): Filing | undefined {
+export function coveringFiling(
+  rule: Pick<Rule, 'obligation' | 'list' | 'domain' | 'item'>,
+  filings: readonly Filing[],
+  recipient: string,
+  day: string,
+): Filing | undefined {
   return filings.find(
     (f) =>
       f.effective <= day &&

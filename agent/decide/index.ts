@@ -1,42 +1,55 @@
 /**
  * decide: CountResult → Decision. Pure: no I/O, no clock; same inputs, same decision.
- * In: per-counter before/added/after, the counters' rules, filings, the route's recipient, the
- * day (China time) and the mode.
+ * In: per-counter before/added/after, the important-data indicators seen, the route's counters
+ * and indicator rules, filings, the route's recipient and scenario, the day (China time), the
+ * company (CIIO or not) and the mode.
  * Out: allow, flag or block, with every rule that fired and the filing that covers it, if any.
  * Never: turn a block into a silent allow. Monitor mode flags with `enforceWouldBlock: true`.
  */
 import { reaches, type Range } from '../count/ranges.js';
-import type { Counter, Rule } from '../policy/types.js';
-import type { Citation, CountResult, Decision } from '../types.js';
+import type { Counter, Domain, IndicatorRule, Rule } from '../policy/types.js';
+import type { Citation, CountResult, Decision, IndicatorHit } from '../types.js';
 import { coveringFiling, type Filing } from './filings.js';
 
 export type { Filing } from './filings.js';
 
 export interface DecideContext {
   readonly counters: ReadonlyMap<string, Counter>;
+  /** Domains whose important-data rules apply to the route (its own, the regime's every-transfer lists). */
+  readonly indicatorDomains: readonly Domain[];
   readonly filings: readonly Filing[];
   readonly recipient: string;
+  readonly scenario: string;
   /** `YYYY-MM-DD`, China time. */
   readonly day: string;
+  readonly ciio: boolean;
   readonly mode: 'enforce' | 'monitor';
 }
 
-export function decide(counted: CountResult, ctx: DecideContext): Decision {
-  if (counted.persons.length === 0) return { kind: 'allow', rules: [], reason: 'no-pi', enforceWouldBlock: false };
+export function decide(counted: CountResult, indicators: readonly IndicatorHit[], ctx: DecideContext): Decision {
   const fired: Citation[] = [];
   for (const delta of counted.counters) {
     for (const rule of ctx.counters.get(delta.counter)?.rules ?? []) {
-      if (!reaches(rule, delta.before, delta.after)) continue;
-      const filing = coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day);
-      fired.push(cite(rule, delta.before, delta.added, filing?.id));
+      if (!governs(rule, ctx) || !reaches(rule, delta.before, delta.after)) continue;
+      fired.push(cite(rule, describeThreshold(rule), delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
     }
+  }
+  const review: Citation[] = [];
+  for (const { rule, seen } of indicatorRulesFired(indicators, ctx)) {
+    const c = cite(rule, `any indicator: ${seen.join(', ')}`, 0, 0, seen, coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id);
+    // Indicators only suggest important data: a `review` row is flagged for a person to judge.
+    if (rule.onIndicator === 'review' && c.filing === undefined) review.push(c);
+    else fired.push(c);
   }
   const uncovered = fired.filter((c) => c.filing === undefined);
   if (uncovered.length > 0) {
+    const reason = uncovered.some((c) => c.indicators.length > 0) && uncovered.every((c) => c.indicators.length > 0) ? 'important-data' : 'threshold-uncovered';
     return ctx.mode === 'enforce'
-      ? { kind: 'block', rules: uncovered, reason: 'threshold-uncovered', enforceWouldBlock: true }
-      : { kind: 'flag', rules: fired, reason: 'threshold-uncovered', enforceWouldBlock: true };
+      ? { kind: 'block', rules: uncovered, reason, enforceWouldBlock: true }
+      : { kind: 'flag', rules: [...fired, ...review], reason, enforceWouldBlock: true };
   }
+  if (review.length > 0) return { kind: 'flag', rules: [...fired, ...review], reason: 'important-data-review', enforceWouldBlock: false };
+  if (counted.persons.length === 0) return { kind: 'allow', rules: [], reason: 'no-pi', enforceWouldBlock: false };
   return { kind: 'allow', rules: fired, reason: fired.length > 0 ? 'covered-by-filing' : 'within-thresholds', enforceWouldBlock: false };
 }
 
@@ -57,20 +70,50 @@ export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reas
  */
 export function blockedRanges(counter: Counter, ctx: DecideContext): Range[] {
   if (ctx.mode === 'monitor') return [];
-  return counter.rules.filter((r) => !coveringFiling(r, ctx.filings, ctx.recipient, ctx.day));
+  return counter.rules.filter((r) => governs(r, ctx) && !coveringFiling(r, ctx.filings, ctx.recipient, ctx.day));
 }
 
-function cite(rule: Rule, before: number, added: number, filing: string | undefined): Citation {
+/** Items for CIIOs only apply to a CIIO (Order 16 Art. 7(1)); items for non-CIIOs only to the others. */
+const governs = (r: { companies: 'ciio' | 'non-ciio' | undefined }, ctx: DecideContext): boolean =>
+  r.companies === undefined || (r.companies === 'ciio') === ctx.ciio;
+
+function indicatorRulesFired(indicators: readonly IndicatorHit[], ctx: DecideContext): { rule: IndicatorRule; seen: string[] }[] {
+  if (indicators.length === 0) return [];
+  const out: { rule: IndicatorRule; seen: string[] }[] = [];
+  for (const domain of ctx.indicatorDomains) {
+    const here = indicators.filter((h) => h.domain === domain.ref).map((h) => h.indicator);
+    if (here.length === 0) continue;
+    for (const rule of domain.indicatorRules) {
+      if (!governs(rule, ctx) || !inScenario(rule, ctx.scenario)) continue;
+      const seen = here.filter((id) => rule.indicators.has(id));
+      if (seen.length > 0) out.push({ rule, seen });
+    }
+  }
+  return out;
+}
+
+const inScenario = (rule: IndicatorRule, scenario: string): boolean =>
+  rule.scenarios ? rule.scenarios.has(scenario) : !rule.exceptScenarios.has(scenario);
+
+function cite(
+  rule: Rule | IndicatorRule,
+  threshold: string,
+  before: number,
+  added: number,
+  indicators: readonly string[],
+  filing: string | undefined,
+): Citation {
   return {
     regime: rule.regime,
     list: rule.list,
     domain: rule.domain,
     item: rule.item,
     obligation: rule.obligation,
-    counter: rule.counter,
-    threshold: describeThreshold(rule),
+    counter: 'counter' in rule ? rule.counter : '',
+    threshold,
     before,
     added,
+    indicators,
     citation: rule.citation,
     filing,
   };

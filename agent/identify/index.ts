@@ -20,7 +20,7 @@ export interface IdentifyContext {
   readonly key: Buffer;
   readonly transferId: string;
   readonly onDate: Date;
-  /** gbt35273 (strict) makes a resident ID number alone sensitive PI; gbt45574 does not. */
+  /** Which dictionary sensitivity applies: gbt45574 (default) counts `always` items, gbt35273 also `strict` ones. */
   readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
 }
 
@@ -36,7 +36,7 @@ export function identify(input: Classified, ctx: IdentifyContext): Subjects {
       if (subject) subjects.push(subject);
     }
   });
-  return { subjects, dataItems: input.dataItems, recordCount: input.records.length };
+  return { subjects, dataItems: input.dataItems, indicators: input.indicators, recordCount: input.records.length };
 }
 
 /** Fields of one person: same object path and same role; each detector hit stands alone. */
@@ -68,12 +68,14 @@ function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence
     if (!best || RANK[c.basis] < RANK[best.basis] || (RANK[c.basis] === RANK[best.basis] && c.value < best.value)) best = c;
   };
   for (const f of fields) {
+    // The dictionary says which data is sensitive PI, and under which profile (regs/national-rules.md).
+    if (f.sensitive === 'always' || (f.sensitive === 'strict' && ctx.sensitivityProfile === 'gbt35273')) sensitive = true;
     switch (f.identifies) {
       case 'resident-id': {
         const id = normalizeResidentId(f.value);
         if (isResidentId(id, ctx.onDate)) {
           consider({ basis: 'resident-id', value: id });
-          if (ctx.sensitivityProfile === 'gbt35273' || isUnder14(id, ctx.onDate)) sensitive = true;
+          if (isUnder14(id, ctx.onDate)) sensitive = true;
         } else {
           quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
         }

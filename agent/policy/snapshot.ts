@@ -30,6 +30,8 @@ export interface PolicySnapshot {
   readonly routes: ReadonlyMap<string, RouteRuntime>;
   readonly filings: readonly Filing[];
   readonly mode: 'enforce' | 'monitor';
+  /** A CIIO gets no relief from any FTZ list (Order 16 Art. 7(1)). */
+  readonly ciio: boolean;
 }
 
 /** Join config and policy; throws XB_CFG_INVALID naming the config line of each bad reference. */
@@ -81,7 +83,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     });
   });
   if (issues.length > 0) throw invalid(issues);
-  return { policy, routes, filings: config.filings, mode: config.mode };
+  return { policy, routes, filings: config.filings, mode: config.mode, ciio: config.company.ciio };
 }
 
 /**

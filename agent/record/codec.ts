@@ -56,7 +56,7 @@ export interface EvidenceObject {
   gatewayId: string;
   seq: number;
   timeMs: number;
-  kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP';
+  kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD';
   prevHash: Buffer;
   transferId: string;
   transfer?: TransferObject | null;

@@ -24,6 +24,7 @@ const person = (id: number, dataItems: string[], sensitive = false): Subject => 
 const subjects = (...list: Subject[]): Subjects => ({
   subjects: list,
   dataItems: [...new Set(list.flatMap((s) => s.dataItems))].sort(),
+  indicators: [],
   recordCount: list.length,
 });
 /** counter ref → indices of the persons counted on it. */

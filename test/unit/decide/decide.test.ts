@@ -294,6 +294,9 @@ const cases: Case[] = [
 const counters = countersOf(liveCommerce());
 const contextOf = (c: Case): DecideContext => ({
   counters,
+  indicatorDomains: [],
+  scenario: 'cross-border-delivery',
+  ciio: false,
   filings: c.filings ?? [],
   recipient: RECIPIENT,
   day: c.day ?? TODAY,
@@ -308,7 +311,7 @@ const countedOf = (c: Case): CountResult => ({
 
 describe('decide', () => {
   it.each(cases)('$description', (c) => {
-    const decision = decide(countedOf(c), contextOf(c));
+    const decision = decide(countedOf(c), [], contextOf(c));
     expect(decision.kind).toBe(c.expected.kind);
     expect(decision.reason).toBe(c.expected.reason);
     expect(decision.rules.map((r) => r.item).sort()).toEqual(c.expected.items);
@@ -327,7 +330,7 @@ describe('blockedRanges agrees with decide (the store refuses exactly what decid
       if (!counter) throw new Error(`no counter ${d.counter}`);
       return blockedRanges(counter, enforce).some((r) => reaches(r, d.before, d.after));
     });
-    const decision = decide(countedOf(c), ctx);
+    const decision = decide(countedOf(c), [], ctx);
     expect(decision.enforceWouldBlock).toBe(wouldBlock);
     if (ctx.mode === 'enforce') expect(decision.kind === 'block').toBe(wouldBlock);
     else {
@@ -339,8 +342,11 @@ describe('blockedRanges agrees with decide (the store refuses exactly what decid
 
 describe('what a block cites', () => {
   it('names the regime, list, domain, item, obligation, counter, threshold and counts', () => {
-    const decision = decide(countedOf({ description: '', counters: [limited(99_999, 3)], expected: { kind: 'block', reason: '', items: [] } }), {
+    const decision = decide(countedOf({ description: '', counters: [limited(99_999, 3)], expected: { kind: 'block', reason: '', items: [] } }), [], {
       counters,
+      indicatorDomains: [],
+      scenario: 'cross-border-delivery',
+      ciio: false,
       filings: [],
       recipient: RECIPIENT,
       day: TODAY,
@@ -357,6 +363,7 @@ describe('what a block cites', () => {
         threshold: '100,000 ≤ n < 2,000,000',
         before: 99_999,
         added: 3,
+        indicators: [],
         citation: 'Guangxi 2025 list, domain 3, item 6',
         filing: undefined,
       },
@@ -364,8 +371,11 @@ describe('what a block cites', () => {
   });
 
   it('writes an unbounded threshold as n ≥ min', () => {
-    const decision = decide(countedOf({ description: '', counters: [limited(1_999_999, 1)], expected: { kind: 'block', reason: '', items: [] } }), {
+    const decision = decide(countedOf({ description: '', counters: [limited(1_999_999, 1)], expected: { kind: 'block', reason: '', items: [] } }), [], {
       counters,
+      indicatorDomains: [],
+      scenario: 'cross-border-delivery',
+      ciio: false,
       filings: [CONTRACT_6],
       recipient: RECIPIENT,
       day: TODAY,
@@ -377,7 +387,16 @@ describe('what a block cites', () => {
 
 describe('blockedRanges', () => {
   const limitedCounter = liveCommerce().limited[0];
-  const ctx = (filings: Filing[], mode: 'enforce' | 'monitor' = 'enforce'): DecideContext => ({ counters, filings, recipient: RECIPIENT, day: TODAY, mode });
+  const ctx = (filings: Filing[], mode: 'enforce' | 'monitor' = 'enforce'): DecideContext => ({
+    counters,
+    indicatorDomains: [],
+    scenario: 'cross-border-delivery',
+    ciio: false,
+    filings,
+    recipient: RECIPIENT,
+    day: TODAY,
+    mode,
+  });
 
   it('lists every uncovered band of the limited counter', () => {
     expect(limitedCounter && blockedRanges(limitedCounter, ctx([])).map((r) => [r.min, r.max])).toEqual([

@@ -31,12 +31,14 @@ const f = (dataItem: string, identifies: Kind, value: string, subject: string | 
   dataItem,
   subject,
   identifies,
+  sensitive: undefined,
   via: 'field-name',
   value,
 });
 const transfer = (...records: PiField[][]): Classified => ({
   records: records.map((fields) => ({ fields })),
   dataItems: [...new Set(records.flat().map((x) => x.dataItem))].sort(),
+  indicators: [],
 });
 /** The only subject of a one-record transfer. */
 const only = (fields: PiField[], c: IdentifyContext = ctx()): Subject => {
@@ -171,7 +173,8 @@ describe('sensitive subjects', () => {
   });
 
   it('makes an adult resident ID sensitive under gbt35273 but not under gbt45574', () => {
-    const fields = [f('resident-id-number', 'resident-id', ADULT_ID)];
+    // The dictionary marks the resident ID number `sensitive: strict` (regs/national-rules.md).
+    const fields = [{ ...f('resident-id-number', 'resident-id', ADULT_ID), sensitive: 'strict' as const }];
     expect(only(fields, ctx({ sensitivityProfile: 'gbt35273' })).sensitive).toBe(true);
     expect(only(fields, ctx({ sensitivityProfile: 'gbt45574' })).sensitive).toBe(false);
   });
