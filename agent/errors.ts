@@ -30,6 +30,7 @@ export const ERRORS = {
   XB_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream did not answer in time' },
   XB_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token missing or wrong' },
   XB_ADMIN_NOT_FOUND: { status: 404, title: 'No such admin endpoint' },
+  XB_ADMIN_RELOAD_REFUSED: { status: 422, title: 'Reload refused; the running config and policy are kept' },
   XB_EVIDENCE_LOCKED: { status: 500, title: 'Evidence chain is in use by another process' },
   XB_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

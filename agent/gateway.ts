@@ -18,6 +18,7 @@ import { loadPacks } from './policy/load.js';
 import { buildSnapshot, type PolicySnapshot } from './policy/snapshot.js';
 import { createDataPlane } from './receive/index.js';
 import { openEvidenceLog } from './record/index.js';
+import { createReloader, type ReloadResult } from './reload.js';
 
 export interface GatewayOptions {
   readonly configFile: string;
@@ -32,6 +33,8 @@ export interface Gateway {
   readonly adminUrl: string;
   readonly adminToken: string;
   snapshot(): PolicySnapshot;
+  /** Re-read config and packs and swap them in; throws XB_ADMIN_RELOAD_REFUSED and keeps the running ones. */
+  reload(): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const loaded = loadConfig(opts.configFile);
   const { config } = loaded;
   const policy = compilePolicy(loadPacks(config.policy.dir));
-  const snapshot = buildSnapshot(loaded, policy);
+  let snapshot = buildSnapshot(loaded, policy);
   const identity = loadIdentityKey(config.identity.key);
   const adminToken = readSecret(config.admin.token, 'admin token', () => randomBytes(24).toString('base64url')).value;
 
@@ -63,12 +66,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const forwarder = createForwarder(config.upstream);
     closers.push(() => forwarder.close());
     const current = () => snapshot;
-    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, sensitivityProfile: config.company.sensitivityProfile, clock, log });
+    const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), evidence, clock, log });
+    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log });
 
     const data = createDataPlane({ bodyLimit: config.limits.bodyBytes, log, handle });
     closers.push(() => data.close());
     await data.listen({ host: config.listen.data.host, port: config.listen.data.port });
-    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidenceHead: () => evidence.head() });
+    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidenceHead: () => evidence.head(), reload });
     closers.push(() => admin.close());
     await admin.listen({ host: config.listen.admin.host, port: config.listen.admin.port });
 
@@ -79,6 +83,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       adminUrl: url(admin.server.address()),
       adminToken,
       snapshot: current,
+      reload,
       close: closeAll,
     };
     log.info(

@@ -40,7 +40,6 @@ export interface PipelineDeps {
   readonly evidence: EvidenceLog;
   readonly forwarder: Forwarder;
   readonly identity: IdentityKey;
-  readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -99,7 +98,7 @@ function transfer(deps: PipelineDeps) {
       const records = timed('parse', () => parse(req.body, route));
       const classified = timed('classify', () => classify(records, route.domain, now, route.indicatorDomains));
       subjects = timed('identify', () =>
-        identify(classified, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: deps.sensitivityProfile }),
+        identify(classified, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile }),
       );
     } catch (err) {
       if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;

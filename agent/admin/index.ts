@@ -14,6 +14,7 @@ import type { Logger } from '../observability/log.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { Counter } from '../policy/types.js';
 import { sendProblem } from '../receive/index.js';
+import type { ReloadResult } from '../reload.js';
 
 export interface AdminOptions {
   readonly token: string;
@@ -23,6 +24,7 @@ export interface AdminOptions {
   readonly clock: Clock;
   readonly gatewayId: string;
   readonly evidenceHead: () => { seq: number; hash: Buffer };
+  readonly reload: () => Promise<ReloadResult>;
 }
 
 export function createAdminPlane(opts: AdminOptions): FastifyInstance {
@@ -38,6 +40,8 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.post('/api/reload', async () => opts.reload());
 
   app.get('/api/status', async () => {
     const snapshot = opts.snapshot();

@@ -1,24 +1,35 @@
 /**
- * The `xborder` command line. `start [--config FILE]` runs the gateway until SIGINT/SIGTERM;
- * `evidence verify DIR` checks every chain under DIR. Other commands of DESIGN's contract arrive
- * with their issues and say so when called.
+ * The `xborder` command line. `start [--config FILE]` runs the gateway until SIGINT/SIGTERM
+ * (SIGHUP reloads); `policy lint|explain|docs` read the packs; `evidence verify DIR` checks every
+ * chain under DIR. Other commands of DESIGN's contract arrive with their issues and say so.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isXbError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../observability/log.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { compilePolicy } from '../policy/compile.js';
+import { explainItem, findItem, withItemTable } from '../policy/explain.js';
+import { loadPacks } from '../policy/load.js';
 import { verifyEvidence } from '../record/index.js';
 
 const USAGE = `usage:
-  xborder start [--config FILE]        run the gateway (default config: xborder.yaml)
+  xborder start [--config FILE]        run the gateway (default config: xborder.yaml); SIGHUP reloads
+  xborder policy lint [DIR]            validate the packs in DIR (default: the packs shipped with xborder)
+  xborder policy explain ITEM [DIR]    print an item as a person reads it, e.g. guangxi-2025/live-commerce#6
+  xborder policy docs FILE [DIR]       rewrite FILE's generated item table (docs/policy.md)
   xborder evidence verify DIR          verify every evidence chain under DIR`;
 
-const PLANNED = new Set(['policy', 'classify', 'counts', 'backfill', 'report']);
+const PLANNED = new Set(['classify', 'counts', 'backfill', 'report']);
+const SHIPPED_PACKS = join(PACKAGE_ROOT, 'policy', 'packs');
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'start') return start(rest);
   if (command === 'evidence' && rest[0] === 'verify') return verify(rest.slice(1));
+  if (command === 'policy') return policy(rest);
   if (command === '--help' || command === '-h' || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
@@ -45,6 +56,9 @@ async function start(args: readonly string[]): Promise<number> {
     }
     throw err;
   }
+  // SIGHUP: reload config and policy; a broken one is refused and the running one kept.
+  const onHup = () => gateway.reload().catch((err: unknown) => log.warn({ code: (err as { code?: string }).code }, 'xborder.reload_refused'));
+  process.on('SIGHUP', onHup);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'xborder.stopping');
@@ -53,9 +67,39 @@ async function start(args: readonly string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.off('SIGHUP', onHup);
   await gateway.close();
   log.info('xborder.stopped');
   return 0;
+}
+
+function policy(args: readonly string[]): number {
+  const [sub, ...rest] = args;
+  try {
+    if (sub === 'lint') {
+      const packs = loadPacks(rest[0] ?? SHIPPED_PACKS);
+      const compiled = compilePolicy(packs);
+      const items = packs.flatMap((p) => (p.domains ?? []).flatMap((d) => d.items)).length;
+      process.stdout.write(`ok: ${packs.length} packs, ${compiled.domains.size} domains, ${items} items; policy revision ${compiled.revision}\n`);
+      return 0;
+    }
+    if (sub === 'explain' && rest[0]) {
+      process.stdout.write(`${explainItem(findItem(loadPacks(rest[1] ?? SHIPPED_PACKS), rest[0]))}\n`);
+      return 0;
+    }
+    if (sub === 'docs' && rest[0]) {
+      const file = rest[0];
+      writeFileSync(file, withItemTable(readFileSync(file, 'utf8'), loadPacks(rest[1] ?? SHIPPED_PACKS)));
+      process.stdout.write(`${file}: item table rewritten\n`);
+      return 0;
+    }
+  } catch (err) {
+    if (!isXbError(err)) throw err;
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
 }
 
 function verify(args: readonly string[]): number {

@@ -122,4 +122,4 @@ function cite(
 const n = (v: number) => v.toLocaleString('en-US');
 
 /** `100,000 ≤ n < 2,000,000`, `n ≥ 2,000,000`: how the regulation's ranges read. */
-export const describeThreshold = (r: Range): string => (r.max === undefined ? `n ≥ ${n(r.min)}` : `${n(r.min)} ≤ n < ${n(r.max)}`);
+export const describeThreshold = (r: { readonly min: number; readonly max?: number | undefined }): string => (r.max === undefined ? `n ≥ ${n(r.min)}` : `${n(r.min)} ≤ n < ${n(r.max)}`);

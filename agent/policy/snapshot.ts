@@ -32,6 +32,7 @@ export interface PolicySnapshot {
   readonly mode: 'enforce' | 'monitor';
   /** A CIIO gets no relief from any FTZ list (Order 16 Art. 7(1)). */
   readonly ciio: boolean;
+  readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
 }
 
 /** Join config and policy; throws XB_CFG_INVALID naming the config line of each bad reference. */
@@ -83,7 +84,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     });
   });
   if (issues.length > 0) throw invalid(issues);
-  return { policy, routes, filings: config.filings, mode: config.mode, ciio: config.company.ciio };
+  return { policy, routes, filings: config.filings, mode: config.mode, ciio: config.company.ciio, sensitivityProfile: config.company.sensitivityProfile };
 }
 
 /**

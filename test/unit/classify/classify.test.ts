@@ -84,7 +84,7 @@ describe('value detectors catch identifiers in fields whose names say nothing', 
     const id = residentId('19900315', '450103');
     const c = run({ remark: `收件人身份证 ${id} 请核对` });
     expect(c.records[0]?.fields).toEqual([
-      { path: 'remark', parent: 'remark', dataItem: 'resident-id-number', subject: undefined, identifies: 'resident-id', via: 'detector', value: id },
+      { path: 'remark', parent: 'remark', dataItem: 'resident-id-number', sensitive: 'strict', subject: undefined, identifies: 'resident-id', via: 'detector', value: id },
     ]);
     expect(c.dataItems).toEqual(['resident-id-number']);
   });
