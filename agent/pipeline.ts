@@ -119,6 +119,7 @@ function transfer(deps: PipelineDeps) {
       } catch (err) {
         if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
         failure = err;
+        deps.log.error({ transferId, code: err.code, err: { message: err.message } }, 'xborder.store_failed');
       }
       ms['count'] = round(performance.now() - t0);
       // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN).
@@ -170,9 +171,16 @@ function transfer(deps: PipelineDeps) {
       upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.bytes);
     } catch (err) {
       const e = err instanceof XbError ? err : new XbError('XB_UPSTREAM_UNREACHABLE', String(err));
-      await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 });
+      await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 }).catch((outcomeErr: unknown) =>
+        deps.log.error({ transferId, code: toXbError(outcomeErr).code }, 'xborder.evidence_outcome_failed'),
+      );
       deps.log.info({ ...line, errorCode: e.code, ms: { ...ms, forward: round(performance.now() - t2) } }, DECISION_MSG);
-      return { kind: 'problem', transferId, problem: toProblem(e, transferId), headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId } };
+      return {
+        kind: 'problem',
+        transferId,
+        problem: { ...toProblem(e, transferId), decision: decision.kind, reason: decision.reason, rules: decision.rules, dataItems: subjects?.dataItems ?? [] },
+        headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId },
+      };
     }
     ms['forward'] = round(performance.now() - t2);
     const responseBytes = Number(upstream.headers['content-length'] ?? 0) || 0;

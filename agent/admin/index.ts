@@ -63,9 +63,10 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
     };
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, toProblem(new XbError('XB_ADMIN_NOT_FOUND', `no admin endpoint ${req.method} ${req.url.split('?')[0]?.slice(0, 128)}`), undefined)),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    opts.log.info({ code: 'XB_ADMIN_NOT_FOUND', method: req.method }, 'xborder.admin_refused');
+    return sendProblem(reply, toProblem(new XbError('XB_ADMIN_NOT_FOUND', `no admin endpoint ${req.method} ${req.url.split('?')[0]?.slice(0, 128)}`), undefined));
+  });
   app.setErrorHandler((err: Error, _req, reply) => {
     const xb = toXbError(err);
     if (xb.status >= 500) opts.log.error({ code: xb.code, err: { message: err.message, stack: err.stack } }, 'xborder.admin_fault');

@@ -4,7 +4,7 @@
  * neither is given. Its fingerprint, not the key, is stored per year so a changed key is caught.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { XbError } from '../errors.js';
 
@@ -31,24 +31,34 @@ export function loadIdentityKey(src: SecretSource): IdentityKey {
 
 /** A secret from a file, else an environment variable, else generated once into `generatedFile`. */
 export function readSecret(src: SecretSource, what: string, generate: () => string): { value: string; source: string } {
-  if (src.file) return { value: readFile(src.file, what), source: src.file };
-  const fromEnv = src.env ? process.env[src.env] : undefined;
-  if (fromEnv) return { value: fromEnv.trim(), source: `$${src.env}` };
+  if (src.file) return { value: nonEmpty(readFile(src.file, what), what, src.file), source: src.file };
+  const fromEnv = src.env ? process.env[src.env]?.trim() : undefined;
+  if (fromEnv) return { value: fromEnv, source: `$${src.env}` };
   try {
-    return { value: readFileSync(src.generatedFile, 'utf8').trim(), source: src.generatedFile };
+    return { value: nonEmpty(readFileSync(src.generatedFile, 'utf8').trim(), what, src.generatedFile), source: src.generatedFile };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new XbError('XB_KEY_INVALID', `${what} file ${src.generatedFile}: ${(err as Error).message}`);
   }
   const value = generate();
   mkdirSync(dirname(src.generatedFile), { recursive: true, mode: 0o700 });
+  // Written whole to a private temp file, then linked into place: link() fails if another process
+  // got there first (then theirs is used), and no reader ever sees a half-written secret.
+  const tmp = `${src.generatedFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    // 'wx': never overwrite a key another process has just written; use theirs instead.
-    writeFileSync(src.generatedFile, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(tmp, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(tmp, src.generatedFile);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new XbError('XB_KEY_INVALID', `${what} file ${src.generatedFile} cannot be written: ${(err as Error).message}`);
-    return { value: readFileSync(src.generatedFile, 'utf8').trim(), source: src.generatedFile };
+    return { value: nonEmpty(readFileSync(src.generatedFile, 'utf8').trim(), what, src.generatedFile), source: src.generatedFile };
+  } finally {
+    rmSync(tmp, { force: true });
   }
   return { value, source: src.generatedFile };
+}
+
+function nonEmpty(value: string, what: string, source: string): string {
+  if (value === '') throw new XbError('XB_KEY_INVALID', `${what} from ${source} is empty`);
+  return value;
 }
 
 function readFile(file: string, what: string): string {

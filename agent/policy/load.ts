@@ -228,6 +228,17 @@ function checkAcrossPacks(packs: ValidatedPack[]): SourceIssue[] {
       if (!target) issue(p, ['domains', i, 'fallback'], `no loaded pack has domain ${d.fallback}`);
       else if (target.fallback) issue(p, ['domains', i, 'fallback'], `${d.fallback} has a fallback itself; point at the domain that counts`);
     });
+  // Dictionaries apply to every domain, so two of them must not claim one field name.
+  const terms = new Map<string, string>();
+  for (const p of packs.filter((x) => x.kind === 'dictionary'))
+    (p.dataItems ?? []).forEach((item, i) =>
+      item.fields.forEach((f, j) => {
+        const term = normalizeTerm(f);
+        const owner = terms.get(term);
+        if (owner && owner !== `${p.id}:${item.id}`) issue(p, ['dataItems', i, 'fields', j], `field name ${f} is already claimed by ${owner.replace(':', ' data item ')}`);
+        terms.set(term, `${p.id}:${item.id}`);
+      }),
+    );
   for (const p of packs)
     p.rules?.lists.forEach((id, i) => {
       const list = lists.get(id);

@@ -43,9 +43,10 @@ export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
   };
   for (const url of ['/:routeId', '/:routeId/*']) app.route({ method: ['POST', 'PUT', 'PATCH'], url, handler: transfer });
 
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, toProblem(new XbError('XB_ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]?.slice(0, 128)}; use POST /{routeId}/{path}`), undefined)),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    opts.log.info({ code: 'XB_ROUTE_NOT_FOUND', method: req.method }, 'xborder.refused');
+    return sendProblem(reply, toProblem(new XbError('XB_ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]?.slice(0, 128)}; use POST /{routeId}/{path}`), undefined));
+  });
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const xb =
       err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'

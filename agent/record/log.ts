@@ -137,11 +137,14 @@ function recoverHead(chainDir: string): { seq: number; hash: Buffer; segment: st
   for (const segment of segments) {
     const bytes = readFileSync(segment);
     const isLast = segment === segments.at(-1);
+    // With fsync `interval`, a power loss can leave the file's tail allocated but zero-filled,
+    // from a frame boundary or from inside the last frame: a torn write too, not tampering.
+    const zeroFrom = isLast ? trailingZeroStart(bytes) : bytes.length;
     for (const read of readFrames(bytes)) {
       const offset = read.kind === 'frame' ? read.frame.offset : read.offset;
-      // With fsync `interval`, a power loss can leave the file's tail allocated but zero-filled:
-      // a torn write like an incomplete frame, not tampering.
-      const torn = read.kind === 'torn' || (isLast && allZero(bytes, offset));
+      const damaged = read.kind === 'corrupt' || (read.kind === 'frame' && !read.frame.hash.equals(read.frame.computed));
+      const end = read.kind === 'frame' ? read.frame.end : bytes.length;
+      const torn = read.kind === 'torn' || (zeroFrom < bytes.length && (offset >= zeroFrom || (damaged && end > zeroFrom)));
       if (torn) {
         if (!isLast) throw broken(`${segment} at byte ${offset}: incomplete frame before the last segment`);
         const fd = openSync(segment, 'r+');
@@ -163,10 +166,15 @@ function recoverHead(chainDir: string): { seq: number; hash: Buffer; segment: st
   return { seq, hash, segment: segments.at(-1), recovered };
 }
 
-function allZero(bytes: Buffer, from: number): boolean {
-  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
+/** Where the run of zero bytes that ends the file begins (`bytes.length` when it ends otherwise). */
+function trailingZeroStart(bytes: Buffer): number {
+  let i = bytes.length;
+  while (i > 0 && bytes[i - 1] === 0) i--;
+  return i;
 }
+
+/** Chain directories this process holds: a LOCK naming our own pid is ours only if listed here. */
+const held = new Set<string>();
 
 /**
  * One writer per chain: a LOCK file holding the writer's pid. A lock whose process is gone is
@@ -177,11 +185,18 @@ function lockChain(chainDir: string, gatewayId: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(lock, { force: true });
+      held.add(chainDir);
+      return () => {
+        held.delete(chainDir);
+        rmSync(lock, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new XbError('XB_EVIDENCE_WRITE_FAILED', `evidence lock ${lock}: ${(err as Error).message}`);
       const pid = Number(readFileSync(lock, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      // Our own pid in a lock we do not hold: left by an earlier process that had it (a container
+      // restarted with pid 1 again). Stale, like a dead process's.
+      const ours = pid === process.pid && !held.has(chainDir);
+      if (Number.isInteger(pid) && pid > 0 && !ours && isAlive(pid)) {
         throw new XbError('XB_EVIDENCE_LOCKED', `evidence chain ${gatewayId} is being written by process ${pid}; give each gateway process its own gatewayId`);
       }
       rmSync(lock, { force: true });

@@ -2,7 +2,8 @@
  * The evidence log on real files: the hash chain verifies, survives reopen, refuses a tampered
  * frame, cuts a torn tail, and encodes a fixed chain to a pinned head hash (the golden test).
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XbError } from '../../../agent/errors.js';
@@ -240,5 +241,50 @@ describe('golden chain', () => {
     expect(head.seq).toBe(5);
     expect(head.hash.toString('hex')).toBe(GOLDEN_HEAD);
     expect(verifyEvidence(tmp.dir).chains[0]?.headHash).toBe(GOLDEN_HEAD);
+  });
+});
+
+describe('recovery and locking edge cases', () => {
+  const open = (dir: string) => openEvidenceLog({ dir, gatewayId: 'edge', fsync: 'always', fsyncIntervalMs: 100 });
+  const entry = (i: number) => ({ kind: 'START' as const, timeMs: 1_700_000_000_000 + i, lifecycle: { policyRevision: 'r', version: 'v', detail: `e${i}` } });
+
+  it('cuts a zero-filled tail that starts inside the last frame (power loss with fsync interval)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xb-edge-'));
+    try {
+      const log = await open(dir);
+      await log.append(entry(1));
+      const { hash } = await log.append(entry(2));
+      await log.close();
+      const [segment] = listSegments(join(dir, 'edge'));
+      const bytes = readFileSync(segment as string);
+      const frames = [...readFrames(bytes)].flatMap((r) => (r.kind === 'frame' ? [r.frame] : []));
+      const last = frames.at(-1) as { offset: number; end: number };
+      // Keep the last frame's first 10 bytes, zero the rest, then a few more zeros.
+      const damaged = Buffer.concat([bytes.subarray(0, last.offset + 10), Buffer.alloc(last.end - last.offset - 10 + 64)]);
+      writeFileSync(segment as string, damaged);
+      const reopened = await open(dir);
+      expect(reopened.recovered?.tornBytes).toBe(damaged.length - last.offset);
+      expect(reopened.head().seq).toBe(1);
+      expect(reopened.head().hash.equals(hash)).toBe(false);
+      await reopened.close();
+      expect(verifyEvidence(dir).ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second writer of the same chain in this process, and takes over a lock left with our own pid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xb-edge-'));
+    try {
+      const first = await open(dir);
+      await expect(open(dir)).rejects.toMatchObject({ code: 'XB_EVIDENCE_LOCKED' });
+      await first.close();
+      // A LOCK naming this very pid that this process does not hold: a restarted container's leftover.
+      writeFileSync(join(dir, 'edge', 'LOCK'), String(process.pid));
+      const second = await open(dir);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
