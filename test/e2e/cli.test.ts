@@ -64,13 +64,40 @@ describe('xborder CLI', () => {
     // No key configured: one was generated into the data directory, owner-only.
     expect(existsSync(join(dir, 'data', 'hmac.key'))).toBe(true);
 
+    // SIGHUP reloads config and policy in place, recorded as a RELOAD in the chain.
+    child.kill('SIGHUP');
+    await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.reloaded"')), exited);
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toContain('"xborder.stopped"');
 
     const verified = spawnSync(process.execPath, [BIN, 'evidence', 'verify', join(dir, 'data', 'evidence')], { encoding: 'utf8' });
     expect(verified.status).toBe(0);
-    expect(verified.stdout).toMatch(/^cli: ok, 4 records/m);
+    expect(verified.stdout).toMatch(/^cli: ok, 5 records/m); // START, TRANSFER, OUTCOME, RELOAD, STOP
+  });
+
+  it('lints the shipped packs clean, and names file, line and key for a broken one', () => {
+    const ok = spawnSync(process.execPath, [BIN, 'policy', 'lint', join(REPO, 'policy', 'packs')], { encoding: 'utf8' });
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^ok: \d+ packs, \d+ domains, \d+ items; policy revision [0-9a-f]{64}$/m);
+    const broken = spawnSync(process.execPath, [BIN, 'policy', 'lint', join(REPO, 'test', 'fixtures', 'packs', 'unknown-counter')], { cwd: REPO, encoding: 'utf8' });
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/XB_POLICY_INVALID/);
+    expect(broken.stderr).toMatch(/test\/fixtures\/packs\/unknown-counter\/test-list\.yaml:\d+ domains\[0\]\.items\[0\]\.thresholds\[0\]\.counter: unknown counter limted/);
+  });
+
+  it('explains an item as a person reads it', () => {
+    const run = spawnSync(process.execPath, [BIN, 'policy', 'explain', 'guangxi-2025/live-commerce#6'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Guangxi 2025 list, domain 3, item 6');
+    expect(run.stdout).toContain('standard contract or certification');
+    expect(run.stdout).toContain('100,000 ≤ n < 2,000,000');
+    expect(run.stdout).toContain('发货人姓名 (shipper name)');
+    const missing = spawnSync(process.execPath, [BIN, 'policy', 'explain', 'guangxi-2025/live-commerce#99'], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/has no item 99; items: /);
   });
 
   it('refuses a broken config with the file, line and key of every error, and exit status 1', () => {

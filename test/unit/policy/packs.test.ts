@@ -68,6 +68,16 @@ describe('broken packs', () => {
     { dir: 'limited-without-scope', what: 'a limited counter without a scope', says: /a limited counter needs a scope/ },
     { dir: 'max-not-above-min', what: 'a threshold whose max is not above its min', says: /max 100000 is not above min 100000/ },
     { dir: 'unknown-key', what: 'a misspelt key', says: /unknown key/ },
+    { dir: 'missing-citation', what: 'an item without its citation', says: /citation/ },
+    { dir: 'important-data-without-indicator', what: 'an important-data item nothing can find', says: /has no indicator, floor or threshold/ },
+    { dir: 'unknown-indicator', what: 'an item naming an unknown indicator', says: /unknown indicator capacty/ },
+    { dir: 'review-without-indicators', what: 'onIndicator on an item without indicators', says: /onIndicator needs indicators/ },
+    { dir: 'unresolved-fallback', what: 'a positive-list fallback to a domain no pack has', says: /no loaded pack has domain cn-national\/nowhere/ },
+    { dir: 'regime-unknown-list', what: 'a regime naming a list no pack defines', says: /no loaded pack defines list guangxi-2099/ },
+    { dir: 'dictionaries-share-a-field', what: 'two dictionaries claiming one field name', says: /field name name is already claimed by dict-a data item person-name/ },
+    { dir: 'duplicate-list-id', what: 'one list defined by two packs', says: /list test-2025 is also defined by/ },
+    { dir: 'pi-item-without-thresholds', what: 'a personal-information item without thresholds', says: /personal-information item 1 needs thresholds/ },
+    { dir: 'unknown-obligation', what: 'a misspelt obligation', says: /expected one of: security-assessment, standard-contract-or-certification, ftz-filing, prohibited/ },
   ])('$what ($dir) → XB_POLICY_INVALID at the marked lines', ({ dir, says }) => {
     const err = loadError(dir);
     const expected = markers(dir);
@@ -123,7 +133,7 @@ describe('broken packs', () => {
 describe('the shipped packs', () => {
   const packs: ValidatedPack[] = loadPacks(PACKS_DIR);
   const domainOf = (): PackDomain => {
-    const d = packs.find((p) => p.id === 'guangxi-2025-live-commerce')?.domains?.find((x) => x.id === 'live-commerce');
+    const d = packs.find((p) => p.id === 'guangxi-2025')?.domains?.find((x) => x.id === 'live-commerce');
     if (!d) throw new Error('live-commerce domain missing');
     return d;
   };
@@ -141,7 +151,9 @@ describe('the shipped packs', () => {
   const bands = (n: number) => (item(n).thresholds ?? []).map((t) => [t.counter, t.min, t.max]);
 
   it('load without error', () => {
-    expect(packs.map((p) => p.id).sort()).toEqual(['cn-pi-dictionary', 'guangxi-2025-live-commerce']);
+    // Other packs (national, regimes, important data) ship beside these; the old split pack is gone.
+    expect(packs.map((p) => p.id)).toEqual(expect.arrayContaining(['cn-pi-dictionary', 'guangxi-2025']));
+    expect(packs.map((p) => p.id)).not.toContain('guangxi-2025-live-commerce');
     expect(liveCommerce().ref).toBe('guangxi-2025/live-commerce');
   });
 
