@@ -54,7 +54,7 @@ export interface Classified {
   readonly indicators: readonly IndicatorHit[];
 }
 
-export type KeyBasis = 'resident-id' | 'phone' | 'email' | 'quasi' | 'unlinkable';
+export type KeyBasis = 'resident-id' | 'passport' | 'phone' | 'email' | 'account' | 'quasi' | 'unlinkable';
 
 export interface Subject {
   /** HMAC-SHA256 of the normalized strongest identifier, first 16 bytes. */

@@ -70,6 +70,8 @@ function walk(w: Walker, value: unknown, path: string, shape: string, parent: st
     if (Number.isFinite(value)) leaf(w, String(value), path, shape, parent, key, value >= 1e10);
     return;
   }
+  // `importantData: true` names its data by the field alone.
+  if (typeof value === 'boolean') return leaf(w, String(value), path, shape, parent, key, false);
   if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) walk(w, value[i], `${path}[${i}]`, shape, parent, key, depth + 1);

@@ -4,8 +4,9 @@
  * Out: one subject per person occurrence, keyed by HMAC-SHA256 of its strongest identifier.
  * Never: let a raw value past this point. Raw PI stops here.
  *
- * Keys: resident ID > mobile > e-mail > a combination of at least two of name, address and other
- * contact. A subject with less (a bare name) cannot be told apart from a namesake, so it gets a
+ * Keys (DESIGN): resident ID > passport or permit > mobile > e-mail > account number > a
+ * combination of at least two of name, address and other contact. A subject with less (a bare
+ * name, or only sensitive data such as a diagnosis) cannot be told apart from others, so it gets a
  * key unique to this occurrence: it is always counted as a new person (an over-count, never an
  * under-count). See docs/decisions/0002-identity-keys.md.
  */
@@ -56,7 +57,7 @@ interface Candidate {
   value: string;
 }
 
-const RANK: Record<KeyBasis, number> = { 'resident-id': 0, phone: 1, email: 2, quasi: 3, unlinkable: 4 };
+const RANK: Record<KeyBasis, number> = { 'resident-id': 0, passport: 1, phone: 2, email: 3, account: 4, quasi: 5, unlinkable: 6 };
 
 function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence: string): Subject | undefined {
   let best: Candidate | undefined;
@@ -91,6 +92,13 @@ function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence
         }
         break;
       }
+      // Passport, permit and account numbers carry no checksum: normalized, never validated away.
+      case 'passport':
+      case 'account': {
+        const value = normalizeResidentId(f.value);
+        if (value) consider({ basis: f.identifies, value });
+        break;
+      }
       case 'age':
         if (Number(f.value) < MINOR_AGE && f.value.trim() !== '') sensitive = true;
         quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
@@ -105,8 +113,9 @@ function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence
         break; // goods, times, order numbers: data items of the subject, not identifiers
     }
   }
-  const hasIdentity = best !== undefined || quasi.length > 0;
-  if (!hasIdentity) return undefined;
+  // Goods and order numbers alone are no person; anything identifying or sensitive is one.
+  const isPerson = best !== undefined || quasi.length > 0 || fields.some((f) => f.sensitive !== undefined);
+  if (!isPerson) return undefined;
   if (!best) {
     best =
       anchors >= 2

@@ -10,7 +10,7 @@ const Text = Type.Object({ zh: Type.String({ minLength: 1 }), en: Type.String({ 
 
 export const DETECTORS = ['resident-id', 'mobile'] as const;
 /** What a data item's value says about who the person is (identify/ picks the strongest). */
-export const IDENTIFIES = ['resident-id', 'contact', 'name', 'address', 'gender', 'age'] as const;
+export const IDENTIFIES = ['resident-id', 'passport', 'contact', 'account', 'name', 'address', 'gender', 'age'] as const;
 /**
  * security-assessment: 数据出境安全评估; standard-contract-or-certification: 标准合同备案 or 个人信息保护认证;
  * ftz-filing: a zone's own filing (positive lists: listed data flows once filed; Fujian/Beijing 备案);

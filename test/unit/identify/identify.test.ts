@@ -286,3 +286,27 @@ describe('personKey', () => {
     expect(personKey(KEY, 'phone', '13800138000').toString('hex')).toBe('04198a1a3c6eeaa8ea7d3f30dca835ca');
   });
 });
+
+describe('identifiers without a checksum, and sensitive data alone', () => {
+  it('keys a passport above a phone, and an account number below an e-mail', () => {
+    const passport = [f('passport-number', 'passport' as Kind, 'E1234 5678'), f('shipper-contact', 'contact', '13800138000')];
+    expect(only(passport).basis).toBe('passport');
+    const account = [f('bank-card-number', 'account' as Kind, '6222 0202 0000 1234 567'), f('shipper-contact', 'contact', 'a@example.com')];
+    expect(only(account).basis).toBe('email');
+    expect(only([f('bank-card-number', 'account' as Kind, '6222020200001234567')]).basis).toBe('account');
+  });
+
+  // Regression: a bank card number or a diagnosis with nothing else identifying was dropped, so
+  // a person whose sensitive PI left was never counted.
+  it('counts a subject that has only sensitive data, as a new person each time', () => {
+    const card = [{ ...f('bank-card-number', 'account' as Kind, '6222020200001234567', undefined), sensitive: 'always' as const }];
+    expect(only(card)).toMatchObject({ basis: 'account', sensitive: true });
+    const diagnosis = [{ ...f('diagnosis', undefined, '2型糖尿病', undefined), sensitive: 'always' as const }];
+    expect(only(diagnosis)).toMatchObject({ basis: 'unlinkable', sensitive: true });
+  });
+
+  it('makes no person of goods and order numbers alone', () => {
+    const subjects = identify(transfer([f('goods-name', undefined, '六堡茶'), f('order-number', undefined, 'A-1')]), ctx());
+    expect(subjects.subjects).toEqual([]);
+  });
+});
