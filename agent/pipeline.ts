@@ -96,7 +96,7 @@ function transfer(deps: PipelineDeps) {
     let failure: XbError | undefined;
     try {
       const records = timed('parse', () => parse(req.body, route));
-      const classified = timed('classify', () => classify(records, route.domain, now, route.indicatorDomains));
+      const classified = timed('classify', () => classify(records, route.domain, now, route.indicators));
       subjects = timed('identify', () =>
         identify(classified, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile }),
       );

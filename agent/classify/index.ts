@@ -1,14 +1,15 @@
 /**
  * classify: Records → Classified.
  * In: parsed records, the route's compiled domain (its field-name dictionary and detectors) and
- * the domains whose important-data indicators apply to the route.
+ * the index of the important-data indicators that apply to the route.
  * Out: per record, the fields that carry a data item, with their raw values for identify/; the
  * important-data indicators seen, by field name or by keyword in a value.
  * Never: log or keep a value. Field-name lookups are memoized per domain and field path, so the
  * dictionary work is done once per record shape; value detectors still run on every string.
  */
 import { XbError } from '../errors.js';
-import type { DataItem, Domain, Indicator } from '../policy/types.js';
+import { EMPTY_INDEX, type IndicatorIndex, type IndicatorRef } from '../policy/indicators.js';
+import type { DataItem, Domain } from '../policy/types.js';
 import { normalizeTerm } from '../policy/terms.js';
 import type { Classified, ClassifiedRecord, IndicatorHit, PiField, Records } from '../types.js';
 import { detect } from './detectors/index.js';
@@ -18,23 +19,24 @@ export const MAX_DEPTH = 64;
 
 /** Field shape (path without indices) → data item, per compiled domain; dropped with the domain on reload. */
 const memo = new WeakMap<Domain, Map<string, DataItem | null>>();
-/** Field shape → important-data indicator, per compiled domain. */
-const indicatorMemo = new WeakMap<Domain, Map<string, Indicator | null>>();
+/** Field shape → the indicators its name carries, per route's indicator index. */
+const indicatorMemo = new WeakMap<IndicatorIndex, Map<string, readonly IndicatorRef[] | null>>();
 
-const memoOf = <V>(map: WeakMap<Domain, Map<string, V>>, d: Domain): Map<string, V> => {
-  let m = map.get(d);
-  if (!m) map.set(d, (m = new Map()));
+function memoOf<K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K): Map<string, V> {
+  let m = map.get(key);
+  if (!m) map.set(key, (m = new Map()));
   return m;
-};
+}
 
-/** Classify records against `domain`; look for the important-data indicators of `indicatorDomains`. */
-export function classify(input: Records, domain: Domain, onDate: Date, indicatorDomains: readonly Domain[] = []): Classified {
+/** Classify records against `domain`; look for the important-data indicators of `indicators`. */
+export function classify(input: Records, domain: Domain, onDate: Date, indicators: IndicatorIndex = EMPTY_INDEX): Classified {
   const seen = new Set<string>();
   const records: ClassifiedRecord[] = [];
   const walker: Walker = {
     domain,
     names: memoOf(memo, domain),
-    indicatorDomains: indicatorDomains.map((d) => ({ domain: d, names: memoOf(indicatorMemo, d) })),
+    indicators,
+    indicatorNames: memoOf(indicatorMemo, indicators),
     onDate,
     fields: [],
     hits: new Map(),
@@ -51,7 +53,8 @@ export function classify(input: Records, domain: Domain, onDate: Date, indicator
 interface Walker {
   readonly domain: Domain;
   readonly names: Map<string, DataItem | null>;
-  readonly indicatorDomains: readonly { readonly domain: Domain; readonly names: Map<string, Indicator | null> }[];
+  readonly indicators: IndicatorIndex;
+  readonly indicatorNames: Map<string, readonly IndicatorRef[] | null>;
   readonly onDate: Date;
   fields: PiField[];
   /** `domain#indicator` → first hit. */
@@ -86,11 +89,8 @@ function walk(w: Walker, value: unknown, path: string, shape: string, parent: st
 function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string, detectable: boolean): void {
   const item = lookup(w.names, w.domain.fieldNames, shape, parent, key);
   if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, sensitive: item.sensitive, via: 'field-name', value });
-  for (const { domain, names } of w.indicatorDomains) {
-    const indicator = lookup(names, domain.indicatorFields, shape, parent, key);
-    if (indicator) hit(w, domain, indicator, 'field-name');
-    if (domain.keywordPattern && detectable) findKeywords(w, domain, domain.keywordPattern, value);
-  }
+  for (const ref of lookup(w.indicatorNames, w.indicators.fields, shape, parent, key) ?? []) hit(w, ref, 'field-name');
+  if (w.indicators.pattern && detectable) findKeywords(w, w.indicators.pattern, value);
   // A labelled identifier field is keyed by identify/; any other string may still hide one.
   if (!detectable || item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
   for (const hit of detect(value, w.onDate)) {
@@ -109,18 +109,15 @@ function leaf(w: Walker, value: string, path: string, shape: string, parent: str
   }
 }
 
-function hit(w: Walker, domain: Domain, indicator: Indicator, via: IndicatorHit['via']): void {
-  const id = `${domain.ref}#${indicator.id}`;
-  if (!w.hits.has(id)) w.hits.set(id, { domain: domain.ref, indicator: indicator.id, via });
+function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
+  const id = `${ref.domain}#${ref.indicator}`;
+  if (!w.hits.has(id)) w.hits.set(id, { domain: ref.domain, indicator: ref.indicator, via });
 }
 
-function findKeywords(w: Walker, domain: Domain, pattern: RegExp, value: string): void {
+function findKeywords(w: Walker, pattern: RegExp, value: string): void {
   const text = value.normalize('NFKC').toLowerCase();
   pattern.lastIndex = 0;
-  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
-    const indicator = domain.indicatorKeywords.get(m[0]);
-    if (indicator) hit(w, domain, indicator, 'keyword');
-  }
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) for (const ref of w.indicators.keywords.get(m[0]) ?? []) hit(w, ref, 'keyword');
 }
 
 /** Most specific name first: `shipper.name` as one term, then `name`, then the whole shape. Memoized per shape. */

@@ -110,7 +110,6 @@ function compileDomain(
       citation: item.citation,
       companies: item.companies,
     }));
-  const keywords = [...indicatorKeywords.keys()].sort((a, b) => b.length - a.length);
   return {
     counters,
     domain: {
@@ -125,8 +124,6 @@ function compileDomain(
       detectorItems,
       indicatorFields,
       indicatorKeywords,
-      // Longest first, so a keyword that contains another wins; one linear pass per value.
-      keywordPattern: keywords.length > 0 ? new RegExp(keywords.map(escapeRegExp).join('|'), 'g') : undefined,
       indicatorRules,
       limited: counters.filter((c) => c.kind === 'limited'),
       appliesTo,
@@ -134,4 +131,3 @@ function compileDomain(
   };
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

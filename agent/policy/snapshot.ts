@@ -8,6 +8,7 @@ import { invalid } from '../config/load.js';
 import type { Filing } from '../decide/filings.js';
 import { compileRecordRoot, type RecordRoot } from '../parse/recordRoot.js';
 import type { SourceIssue } from '../yaml-source.js';
+import { indexIndicators, type IndicatorIndex } from './indicators.js';
 import type { CompiledPolicy, Counter, Domain } from './types.js';
 
 export interface RouteRuntime {
@@ -21,8 +22,10 @@ export interface RouteRuntime {
   readonly failMode: 'closed' | 'open';
   /** Every counter of the route's domain, by ref: what decide() reads rules from. */
   readonly counters: ReadonlyMap<string, Counter>;
-  /** Domains whose important-data indicators apply to this route: its own, then the regime's every-transfer lists. */
+  /** Domains whose important-data rules apply to this route: its own, then the regime's every-transfer lists. */
   readonly indicatorDomains: readonly Domain[];
+  /** Their indicators, indexed for classify/. */
+  readonly indicators: IndicatorIndex;
 }
 
 export interface PolicySnapshot {
@@ -53,6 +56,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     if (domain.scenarios && !domain.scenarios.has(r.scenario))
       return at('scenario', `${r.domain} has no scenario ${r.scenario} (known: ${[...domain.scenarios].join(', ')})`);
     const counters = new Map([...domain.limited, domain.general, domain.sensitive].map((c) => [c.ref, c]));
+    const indicatorDomains = [domain, ...everyTransfer].filter((d) => d.indicatorRules.length > 0);
     routes.set(r.id, {
       id: r.id,
       upstream: new URL(r.upstream),
@@ -63,7 +67,8 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
       recordRoot: compileRecordRoot(r.recordRoot),
       failMode: r.failMode,
       counters,
-      indicatorDomains: [domain, ...everyTransfer].filter((d) => d.indicatorRules.length > 0),
+      indicatorDomains,
+      indicators: indexIndicators(indicatorDomains),
     });
   });
   config.company.adoptedLists.forEach((a, i) => {

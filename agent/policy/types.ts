@@ -76,9 +76,8 @@ export interface Domain {
   readonly detectorItems: ReadonlyMap<Detector, DataItem>;
   /** Normalized field name → important-data indicator. */
   readonly indicatorFields: ReadonlyMap<string, Indicator>;
-  /** Normalized keyword → indicator, and one regex that finds any of them in a value. */
+  /** Normalized keyword → indicator (policy/indicators.ts indexes them per route). */
   readonly indicatorKeywords: ReadonlyMap<string, Indicator>;
-  readonly keywordPattern: RegExp | undefined;
   readonly indicatorRules: readonly IndicatorRule[];
   readonly limited: readonly Counter[];
   /** The domain's own general and sensitive counters, or its fallback's (positive lists). */
