@@ -87,6 +87,7 @@ function transfer(deps: PipelineDeps) {
       scenario: route.scenario,
       day: chinaDay(now),
       ciio: snapshot.ciio,
+      ciioRules: snapshot.ciioRules,
       mode: snapshot.mode,
     };
     let subjects: Subjects | undefined;

@@ -23,6 +23,8 @@ export interface DecideContext {
   /** `YYYY-MM-DD`, China time. */
   readonly day: string;
   readonly ciio: boolean;
+  /** For a CIIO: the national CIIO-only rules, which no FTZ list relieves (Order 16 Art. 7(1)). */
+  readonly ciioRules: readonly Rule[];
   readonly mode: 'enforce' | 'monitor';
 }
 
@@ -33,6 +35,13 @@ export function decide(counted: CountResult, indicators: readonly IndicatorHit[]
       if (!governs(rule, ctx) || !reaches(rule, delta.before, delta.after)) continue;
       fired.push(cite(rule, describeThreshold(rule), delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
     }
+  }
+  // A CIIO's transfer of any PI needs a security assessment on whatever list's route it travels.
+  // On a national route its own counters fire the rule above; elsewhere it fires here, once.
+  const delta = counted.counters[0];
+  for (const rule of ciioRulesOffRoute(ctx)) {
+    if (!delta || fired.some((c) => c.list === rule.list && c.item === rule.item)) continue;
+    fired.push(cite(rule, 'any personal information (CIIO)', delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
   }
   const review: Citation[] = [];
   for (const { rule, seen } of indicatorRulesFired(indicators, ctx)) {
@@ -70,8 +79,15 @@ export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reas
  */
 export function blockedRanges(counter: Counter, ctx: DecideContext): Range[] {
   if (ctx.mode === 'monitor') return [];
-  return counter.rules.filter((r) => governs(r, ctx) && !coveringFiling(r, ctx.filings, ctx.recipient, ctx.day));
+  const uncovered = (r: Rule) => !coveringFiling(r, ctx.filings, ctx.recipient, ctx.day);
+  const ranges: Range[] = counter.rules.filter((r) => governs(r, ctx) && uncovered(r));
+  // An uncovered CIIO rule refuses any person on any counter of the route.
+  if (ciioRulesOffRoute(ctx).some(uncovered)) ranges.push({ min: 1, max: undefined });
+  return ranges;
 }
+
+/** The national CIIO rules a CIIO's transfer answers to beyond its route's own counters. */
+const ciioRulesOffRoute = (ctx: DecideContext): readonly Rule[] => (ctx.ciio ? ctx.ciioRules.filter((r) => !ctx.counters.has(r.counter)) : []);
 
 /** Items for CIIOs only apply to a CIIO (Order 16 Art. 7(1)); items for non-CIIOs only to the others. */
 const governs = (r: { companies: 'ciio' | 'non-ciio' | undefined }, ctx: DecideContext): boolean =>

@@ -9,7 +9,10 @@ import type { Filing } from '../decide/filings.js';
 import { compileRecordRoot, type RecordRoot } from '../parse/recordRoot.js';
 import type { SourceIssue } from '../yaml-source.js';
 import { indexIndicators, type IndicatorIndex } from './indicators.js';
-import type { CompiledPolicy, Counter, Domain } from './types.js';
+import type { CompiledPolicy, Counter, Domain, Rule } from './types.js';
+
+/** The national rules' domain: data outside every listed domain, and a CIIO's obligations. */
+export const NATIONAL_DOMAIN = 'cn-national/national';
 
 export interface RouteRuntime {
   readonly id: string;
@@ -35,6 +38,8 @@ export interface PolicySnapshot {
   readonly mode: 'enforce' | 'monitor';
   /** A CIIO gets no relief from any FTZ list (Order 16 Art. 7(1)). */
   readonly ciio: boolean;
+  /** The national rules' CIIO-only PI rules, applied to a CIIO's transfers on every route. */
+  readonly ciioRules: readonly Rule[];
   readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
 }
 
@@ -89,7 +94,20 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     });
   });
   if (issues.length > 0) throw invalid(issues);
-  return { policy, routes, filings: config.filings, mode: config.mode, ciio: config.company.ciio, sensitivityProfile: config.company.sensitivityProfile };
+  const national = policy.domains.get(NATIONAL_DOMAIN);
+  const ciioRules = national ? [national.general, national.sensitive].flatMap((c) => c.rules.filter((r) => r.companies === 'ciio')) : [];
+  if (config.company.ciio && ciioRules.length === 0)
+    issue(['company', 'ciio'], 'company.ciio', `a CIIO needs the national rules' CIIO items (pack list ${NATIONAL_DOMAIN}), and no loaded pack has them`);
+  if (issues.length > 0) throw invalid(issues);
+  return {
+    policy,
+    routes,
+    filings: config.filings,
+    mode: config.mode,
+    ciio: config.company.ciio,
+    ciioRules,
+    sensitivityProfile: config.company.sensitivityProfile,
+  };
 }
 
 /**

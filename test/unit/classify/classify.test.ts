@@ -166,3 +166,10 @@ describe('nesting depth', () => {
     expect(() => run({ list: value })).toThrow(expect.objectContaining({ code: 'XB_PARSE_TOO_DEEP' }));
   });
 });
+
+describe('pinyin-ish field names', () => {
+  it('reads fahuoren / fahuorenDianhua / shouhuoren / shenfenzheng like their Chinese names', () => {
+    const c = run({ fahuoren: '张三', fahuorenDianhua: '13800138000', shouhuoren: 'Tan', shenfenzhenghao: '110105194912310021' });
+    expect(c.dataItems).toEqual(['recipient-name', 'resident-id-number', 'shipper-contact', 'shipper-name']);
+  });
+});
