@@ -9,7 +9,7 @@ import { chinaDay, chinaYear, type Clock } from './clock.js';
 import { classify } from './classify/index.js';
 import { count, planCount } from './count/index.js';
 import type { CounterStore } from './count/store/types.js';
-import { blockedRanges, decide, decideStoreDown, decideUninspectable, type DecideContext } from './decide/index.js';
+import { blockedRanges, decide, decideContext, decideStoreDown, decideUninspectable } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
 import type { Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
@@ -79,17 +79,7 @@ function transfer(deps: PipelineDeps) {
       }
     };
 
-    const ctx: DecideContext = {
-      counters: route.counters,
-      indicatorDomains: route.indicatorDomains,
-      filings: snapshot.filings,
-      recipient: route.recipient.name,
-      scenario: route.scenario,
-      day: chinaDay(now),
-      ciio: snapshot.ciio,
-      ciioRules: snapshot.ciioRules,
-      mode: snapshot.mode,
-    };
+    const ctx = decideContext(snapshot, route, chinaDay(now));
     let subjects: Subjects | undefined;
     let counted: CountResult | undefined;
     let decision: Decision;
@@ -172,26 +162,12 @@ function transfer(deps: PipelineDeps) {
       upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.bytes);
     } catch (err) {
       const e = err instanceof XbError ? err : new XbError('XB_UPSTREAM_UNREACHABLE', String(err));
-      await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 }).catch((outcomeErr: unknown) =>
-        deps.log.error({ transferId, code: toXbError(outcomeErr).code }, 'xborder.evidence_outcome_failed'),
-      );
+      await outcome(deps, transferId, { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 });
       deps.log.info({ ...line, errorCode: e.code, ms: { ...ms, forward: round(performance.now() - t2) } }, DECISION_MSG);
-      return {
-        kind: 'problem',
-        transferId,
-        problem: { ...toProblem(e, transferId), decision: decision.kind, reason: decision.reason, rules: decision.rules, dataItems: subjects?.dataItems ?? [] },
-        headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId },
-      };
+      return problemOf(e, transferId, decision, subjects);
     }
     ms['forward'] = round(performance.now() - t2);
-    const responseBytes = Number(upstream.headers['content-length'] ?? 0) || 0;
-    try {
-      await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), { upstreamStatus: upstream.status, errorCode: undefined, responseBytes });
-    } catch (err) {
-      // The data has already left: answering 503 now would invite a duplicate retry. The TRANSFER
-      // record exists; the failed log refuses every later transfer until it is repaired.
-      deps.log.error({ transferId, code: toXbError(err).code }, 'xborder.evidence_outcome_failed');
-    }
+    await outcome(deps, transferId, { upstreamStatus: upstream.status, errorCode: undefined, responseBytes: Number(upstream.headers['content-length'] ?? 0) || 0 });
     deps.log.info({ ...line, upstreamStatus: upstream.status }, DECISION_MSG);
     return {
       kind: 'upstream',
@@ -202,19 +178,29 @@ function transfer(deps: PipelineDeps) {
   };
 }
 
-/** The 451 for a threshold (DESIGN, external contract), or the failure that kept the content from being decided. */
+/** The 451 for a block (DESIGN, external contract), or the failure that kept the content from being decided. */
 function refusal(transferId: string, decision: Decision, route: RouteRuntime, subjects: Subjects | undefined, failure: XbError | undefined): TransferResponse {
   const err =
     failure ??
-    new XbError('XB_DECISION_BLOCKED', `route ${route.id} would take ${decision.rules.map((r) => `${r.list} item ${r.item}`).join(', ')} past a threshold no valid filing covers`);
-  const problem: Problem = {
-    ...toProblem(err, transferId),
-    decision: decision.kind,
-    reason: decision.reason,
-    rules: decision.rules,
-    dataItems: subjects?.dataItems ?? [],
-  };
+    new XbError('XB_DECISION_BLOCKED', `route ${route.id}: ${decision.rules.map((r) => `${r.list} item ${r.item}`).join(', ')} needs a filing no valid one covers`);
+  return problemOf(err, transferId, decision, subjects);
+}
+
+/** A problem body for a decided transfer: the error, plus the decision, its rules and the data items. */
+function problemOf(err: XbError, transferId: string, decision: Decision, subjects: Subjects | undefined): TransferResponse {
+  const problem: Problem = { ...toProblem(err, transferId), decision: decision.kind, reason: decision.reason, rules: decision.rules, dataItems: subjects?.dataItems ?? [] };
   return { kind: 'problem', transferId, problem, headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId } };
+}
+
+/**
+ * The OUTCOME record. Its failure is logged, not answered: the data has already left (or the
+ * upstream already failed), a 503 now would invite a duplicate retry, and the failed log refuses
+ * every later transfer until it is repaired.
+ */
+async function outcome(deps: PipelineDeps, transferId: string, o: Parameters<typeof recordOutcome>[3]): Promise<void> {
+  await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), o).catch((err: unknown) =>
+    deps.log.error({ transferId, code: toXbError(err).code }, 'xborder.evidence_outcome_failed'),
+  );
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;

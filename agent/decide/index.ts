@@ -7,6 +7,7 @@
  * Never: turn a block into a silent allow. Monitor mode flags with `enforceWouldBlock: true`.
  */
 import { reaches, type Range } from '../count/ranges.js';
+import type { PolicySnapshot, RouteRuntime } from '../policy/snapshot.js';
 import type { Counter, Domain, IndicatorRule, Rule } from '../policy/types.js';
 import type { Citation, CountResult, Decision, IndicatorHit } from '../types.js';
 import { coveringFiling, type Filing } from './filings.js';
@@ -26,6 +27,21 @@ export interface DecideContext {
   /** For a CIIO: the national CIIO-only rules, which no FTZ list relieves (Order 16 Art. 7(1)). */
   readonly ciioRules: readonly Rule[];
   readonly mode: 'enforce' | 'monitor';
+}
+
+/** The context of one transfer's decision: the snapshot's filings and mode, the route's rules, the day. */
+export function decideContext(snapshot: PolicySnapshot, route: RouteRuntime, day: string): DecideContext {
+  return {
+    counters: route.counters,
+    indicatorDomains: route.indicatorDomains,
+    filings: snapshot.filings,
+    recipient: route.recipient.name,
+    scenario: route.scenario,
+    day,
+    ciio: snapshot.ciio,
+    ciioRules: snapshot.ciioRules,
+    mode: snapshot.mode,
+  };
 }
 
 export function decide(counted: CountResult, indicators: readonly IndicatorHit[], ctx: DecideContext): Decision {
