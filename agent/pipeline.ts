@@ -105,7 +105,7 @@ function transfer(deps: PipelineDeps) {
           plan,
           year: chinaYear(now),
           keyFingerprint: deps.identity.fingerprint,
-          blockedRanges: (c) => blockedRanges(c, ctx),
+          blockedRanges: (c) => blockedRanges(c, (subjects as Subjects).indicators, ctx),
         });
       } catch (err) {
         if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;

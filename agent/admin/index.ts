@@ -1,7 +1,7 @@
 /**
- * The admin plane (separate port, 127.0.0.1 by default, bearer token): `GET /healthz` (open) and
- * `GET /api/status` (each counter's exact value, its thresholds and the filing covering each).
- * Metrics, dashboard, reload and emergency stop arrive with the ops issue.
+ * The admin plane (separate port, 127.0.0.1 by default, bearer token): `GET /healthz` (open),
+ * `GET /api/status` (each counter's exact value, its thresholds and the filing covering each) and
+ * `POST /api/reload`. Metrics, dashboard and emergency stop arrive with the ops issue.
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -49,9 +49,9 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
     const year = chinaYear(now);
     const day = chinaDay(now);
     const exact = await opts.store.counts(year);
-    const counters = [...snapshot.policy.domains.values()].flatMap((domain) =>
-      [...domain.limited, domain.general, domain.sensitive].map((c) => counterStatus(c, exact.get(c.ref) ?? 0, snapshot, day)),
-    );
+    // A positive list's domain shares its fallback's counters: list each counter once.
+    const all = new Map([...snapshot.policy.domains.values()].flatMap((d) => [...d.limited, d.general, d.sensitive].map((c) => [c.ref, c] as const)));
+    const counters = [...all.values()].map((c) => counterStatus(c, exact.get(c.ref) ?? 0, snapshot, day));
     const head = opts.evidenceHead();
     return {
       gatewayId: opts.gatewayId,

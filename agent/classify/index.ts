@@ -117,7 +117,11 @@ function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
 function findKeywords(w: Walker, pattern: RegExp, value: string): void {
   const text = value.normalize('NFKC').toLowerCase();
   pattern.lastIndex = 0;
-  for (let m = pattern.exec(text); m; m = pattern.exec(text)) for (const ref of w.indicators.keywords.get(m[0]) ?? []) hit(w, ref, 'keyword');
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+    for (const ref of w.indicators.keywords.get(m[0]) ?? []) hit(w, ref, 'keyword');
+    // Keywords may overlap (ab, bc in abc): resume one character on, not after the match.
+    pattern.lastIndex = m.index + 1;
+  }
 }
 
 /** Most specific name first: `shipper.name` as one term, then `name`, then the whole shape. Memoized per shape. */

@@ -53,11 +53,13 @@ export function decide(counted: CountResult, indicators: readonly IndicatorHit[]
     }
   }
   // A CIIO's transfer of any PI needs a security assessment on whatever list's route it travels.
-  // On a national route its own counters fire the rule above; elsewhere it fires here, once.
-  const delta = counted.counters[0];
-  for (const rule of ciioRulesOffRoute(ctx)) {
-    if (!delta || fired.some((c) => c.list === rule.list && c.item === rule.item)) continue;
-    fired.push(cite(rule, 'any personal information (CIIO)', delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
+  // Persons on the national counters fired the rule above; persons elsewhere fire it here, once.
+  const delta = counted.counters.find((d) => !isCiioCounter(d.counter, ctx));
+  if (ctx.ciio && delta && !counted.counters.some((d) => isCiioCounter(d.counter, ctx))) {
+    for (const rule of ctx.ciioRules) {
+      if (fired.some((c) => c.list === rule.list && c.item === rule.item)) continue;
+      fired.push(cite(rule, 'any personal information (CIIO)', delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
+    }
   }
   const review: Citation[] = [];
   for (const { rule, seen } of indicatorRulesFired(indicators, ctx)) {
@@ -74,7 +76,7 @@ export function decide(counted: CountResult, indicators: readonly IndicatorHit[]
       : { kind: 'flag', rules: [...fired, ...review], reason, enforceWouldBlock: true };
   }
   if (review.length > 0) return { kind: 'flag', rules: [...fired, ...review], reason: 'important-data-review', enforceWouldBlock: false };
-  if (counted.persons.length === 0) return { kind: 'allow', rules: [], reason: 'no-pi', enforceWouldBlock: false };
+  if (counted.persons.length === 0 && fired.length === 0) return { kind: 'allow', rules: [], reason: 'no-pi', enforceWouldBlock: false };
   return { kind: 'allow', rules: fired, reason: fired.length > 0 ? 'covered-by-filing' : 'within-thresholds', enforceWouldBlock: false };
 }
 
@@ -93,17 +95,19 @@ export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reas
  * The ranges a counter may not reach: thresholds whose obligation no valid filing covers.
  * count/ hands these to the store so a refused transfer adds nobody. Monitor mode blocks nothing.
  */
-export function blockedRanges(counter: Counter, ctx: DecideContext): Range[] {
+export function blockedRanges(counter: Counter, indicators: readonly IndicatorHit[], ctx: DecideContext): Range[] {
   if (ctx.mode === 'monitor') return [];
-  const uncovered = (r: Rule) => !coveringFiling(r, ctx.filings, ctx.recipient, ctx.day);
+  const uncovered = (r: Pick<Rule, 'obligation' | 'list' | 'domain' | 'item'>) => !coveringFiling(r, ctx.filings, ctx.recipient, ctx.day);
+  // An important-data item that blocks refuses the whole transfer: nobody may be counted for it.
+  if (indicatorRulesFired(indicators, ctx).some(({ rule }) => rule.onIndicator === 'block' && uncovered(rule))) return [{ min: 0, max: undefined }];
   const ranges: Range[] = counter.rules.filter((r) => governs(r, ctx) && uncovered(r));
-  // An uncovered CIIO rule refuses any person on any counter of the route.
-  if (ciioRulesOffRoute(ctx).some(uncovered)) ranges.push({ min: 1, max: undefined });
+  // An uncovered CIIO rule refuses any person on a counter that does not carry it itself.
+  if (ctx.ciio && !isCiioCounter(counter.ref, ctx) && ctx.ciioRules.some(uncovered)) ranges.push({ min: 1, max: undefined });
   return ranges;
 }
 
-/** The national CIIO rules a CIIO's transfer answers to beyond its route's own counters. */
-const ciioRulesOffRoute = (ctx: DecideContext): readonly Rule[] => (ctx.ciio ? ctx.ciioRules.filter((r) => !ctx.counters.has(r.counter)) : []);
+/** Is this one of the national counters that carry the CIIO rules (and fire them by themselves)? */
+const isCiioCounter = (counter: string, ctx: DecideContext): boolean => ctx.ciioRules.some((r) => r.counter === counter);
 
 /** Items for CIIOs only apply to a CIIO (Order 16 Art. 7(1)); items for non-CIIOs only to the others. */
 const governs = (r: { companies: 'ciio' | 'non-ciio' | undefined }, ctx: DecideContext): boolean =>

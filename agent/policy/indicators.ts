@@ -13,7 +13,10 @@ export interface IndicatorRef {
 export interface IndicatorIndex {
   /** Normalized field name → the indicators it names. */
   readonly fields: ReadonlyMap<string, readonly IndicatorRef[]>;
-  /** Normalized keyword → the indicators it suggests. */
+  /**
+   * Normalized keyword → the indicators it suggests, its own and those of every shorter keyword
+   * inside it (关键工艺参数 also says 工艺参数): one match reports all of them.
+   */
   readonly keywords: ReadonlyMap<string, readonly IndicatorRef[]>;
   /** Any keyword, longest first; undefined when there are none. */
   readonly pattern: RegExp | undefined;
@@ -28,7 +31,9 @@ export function indexIndicators(domains: readonly Domain[]): IndicatorIndex {
     for (const [kw, ind] of d.indicatorKeywords) add(keywords, kw, { domain: d.ref, indicator: ind.id });
   }
   const sorted = [...keywords.keys()].sort((a, b) => b.length - a.length);
-  return { fields, keywords, pattern: sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined };
+  const withInner = new Map<string, IndicatorRef[]>();
+  for (const kw of sorted) withInner.set(kw, sorted.filter((other) => kw.includes(other)).flatMap((other) => keywords.get(other) ?? []));
+  return { fields, keywords: withInner, pattern: sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined };
 }
 
 export const EMPTY_INDEX: IndicatorIndex = { fields: new Map(), keywords: new Map(), pattern: undefined };

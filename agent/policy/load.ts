@@ -187,13 +187,20 @@ function checkDataItems(items: RawPack['dataItems'] & object, base: (string | nu
 function checkIndicators(items: readonly PackIndicator[], base: (string | number)[], at: At): void {
   checkUnique(items.map((i) => i.id), base, 'indicator', at);
   const terms = new Map<string, string>();
-  items.forEach((item, i) =>
+  const keywords = new Map<string, string>();
+  items.forEach((item, i) => {
     item.fields.forEach((f, j) => {
       const owner = terms.get(normalizeTerm(f));
       if (owner && owner !== item.id) at([...base, i, 'fields', j], `field name ${f} is already claimed by indicator ${owner}`);
       terms.set(normalizeTerm(f), item.id);
-    }),
-  );
+    });
+    item.keywords?.forEach((k, j) => {
+      const key = k.normalize('NFKC').toLowerCase();
+      const owner = keywords.get(key);
+      if (owner && owner !== item.id) at([...base, i, 'keywords', j], `keyword ${k} is already claimed by indicator ${owner}`);
+      keywords.set(key, item.id);
+    });
+  });
 }
 
 /** What only the whole set of packs can say: unique ids, fallbacks and regime lists that resolve. */

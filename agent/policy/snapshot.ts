@@ -49,13 +49,14 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
   const issues: SourceIssue[] = [];
   const issue = (segments: (string | number)[], path: string, message: string) =>
     issues.push({ file: shownFile, line: lineOf(segments), path, message });
-  const known = [...policy.domains.keys()].join(', ');
+  const known = [...policy.domains.values()].filter((d) => d.appliesTo === 'routes').map((d) => d.ref).join(', ');
   const routes = new Map<string, RouteRuntime>();
   const everyTransfer = policy.everyTransfer.get(config.company.regime) ?? [];
   config.routes.forEach((r, i) => {
     const domain = policy.domains.get(r.domain);
     const at = (key: string, message: string) => issue(['routes', i, key], `routes[${i}].${key}`, message);
     if (!domain) return at('domain', `no loaded pack has domain ${r.domain} (known: ${known})`);
+    if (domain.appliesTo === 'every-transfer') return at('domain', `${r.domain} applies to every transfer by itself; a route names the list domain its data belongs to`);
     const refused = adoptionProblem(domain, loaded, policy);
     if (refused) return at('domain', refused);
     if (domain.scenarios && !domain.scenarios.has(r.scenario))

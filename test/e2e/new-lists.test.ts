@@ -80,6 +80,10 @@ describe('new lists as data', () => {
     expect(byKeyword.status).toBe(451);
     const plain = await postJson(`${gw.dataUrl}/factory/r`, { rows: [{ product: '钛合金板', quantity: 3 }] });
     expect(plain.status).toBe(201);
+    // A refused transfer adds nobody, even when what refused it was an indicator, not a threshold.
+    const withPerson = await postJson(`${gw.dataUrl}/factory/r`, { rows: [{ annualCapacity: '5万吨', idNumber: residentId(7) }] });
+    expect(withPerson.status).toBe(451);
+    expect((await counters(gw))['testzone-categories/industry/general']).toBe(0);
   });
 
   it('swaps filings in by hot reload, without a restart; the evidence and /api/status name the revision that decided', async () => {

@@ -329,14 +329,14 @@ describe('blockedRanges agrees with decide (the store refuses exactly what decid
     const wouldBlock = c.counters.some((d) => {
       const counter = counters.get(d.counter);
       if (!counter) throw new Error(`no counter ${d.counter}`);
-      return blockedRanges(counter, enforce).some((r) => reaches(r, d.before, d.after));
+      return blockedRanges(counter, [], enforce).some((r) => reaches(r, d.before, d.after));
     });
     const decision = decide(countedOf(c), [], ctx);
     expect(decision.enforceWouldBlock).toBe(wouldBlock);
     if (ctx.mode === 'enforce') expect(decision.kind === 'block').toBe(wouldBlock);
     else {
       expect(decision.kind).not.toBe('block');
-      for (const counter of counters.values()) expect(blockedRanges(counter, ctx)).toEqual([]);
+      for (const counter of counters.values()) expect(blockedRanges(counter, [], ctx)).toEqual([]);
     }
   });
 });
@@ -403,19 +403,19 @@ describe('blockedRanges', () => {
   });
 
   it('lists every uncovered band of the limited counter', () => {
-    expect(limitedCounter && blockedRanges(limitedCounter, ctx([])).map((r) => [r.min, r.max])).toEqual([
+    expect(limitedCounter && blockedRanges(limitedCounter, [], ctx([])).map((r) => [r.min, r.max])).toEqual([
       [100_000, 2_000_000],
       [2_000_000, undefined],
     ]);
   });
 
   it('drops the bands a valid filing covers', () => {
-    expect(limitedCounter && blockedRanges(limitedCounter, ctx([CONTRACT_6])).map((r) => [r.min, r.max])).toEqual([[2_000_000, undefined]]);
-    expect(limitedCounter && blockedRanges(limitedCounter, ctx([ASSESSMENT]))).toEqual([]);
+    expect(limitedCounter && blockedRanges(limitedCounter, [], ctx([CONTRACT_6])).map((r) => [r.min, r.max])).toEqual([[2_000_000, undefined]]);
+    expect(limitedCounter && blockedRanges(limitedCounter, [], ctx([ASSESSMENT]))).toEqual([]);
   });
 
   it('blocks nothing in monitor mode', () => {
-    expect(limitedCounter && blockedRanges(limitedCounter, ctx([], 'monitor'))).toEqual([]);
+    expect(limitedCounter && blockedRanges(limitedCounter, [], ctx([], 'monitor'))).toEqual([]);
   });
 });
 

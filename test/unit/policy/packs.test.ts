@@ -77,6 +77,7 @@ describe('broken packs', () => {
     { dir: 'dictionaries-share-a-field', what: 'two dictionaries claiming one field name', says: /field name name is already claimed by dict-a data item person-name/ },
     { dir: 'duplicate-list-id', what: 'one list defined by two packs', says: /list test-2025 is also defined by/ },
     { dir: 'pi-item-without-thresholds', what: 'a personal-information item without thresholds', says: /personal-information item 1 needs thresholds/ },
+    { dir: 'keyword-claimed-twice', what: 'a keyword claimed by two indicators of one domain', says: /keyword 年产能 is already claimed by indicator capacity/ },
     { dir: 'unknown-obligation', what: 'a misspelt obligation', says: /expected one of: security-assessment, standard-contract-or-certification, ftz-filing, prohibited/ },
   ])('$what ($dir) → XB_POLICY_INVALID at the marked lines', ({ dir, says }) => {
     const err = loadError(dir);

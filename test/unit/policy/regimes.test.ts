@@ -1,86 +1,22 @@
 /**
- * The zones' management measures as the regime packs encode them (policy/packs-pending/regime-*.yaml),
+ * The zones' management measures as the regime packs encode them (policy/packs/regime-*.yaml),
  * checked against a table written from the measures' text (regs/*-measures.txt): adoption of other
  * zones' lists, filing validity and renewal window, and reporting duties.
- *
- * The regime packs name lists that other packs define, some of them not written yet; the packs are
- * loaded from a temp folder holding the shipped packs, the pending regime packs and a minimal stub
- * for each named list that no pack defines yet.
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../agent/package-root.js';
 import { compilePolicy } from '../../../agent/policy/compile.js';
 import { loadPacks } from '../../../agent/policy/load.js';
-import type { PackRegime, RawPack, Regime } from '../../../agent/policy/schema.js';
-import { PACKS_DIR, tempDir } from '../support/policy.js';
+import type { PackRegime, Regime } from '../../../agent/policy/schema.js';
+import { PACKS_DIR } from '../support/policy.js';
 
-/** Where the regime packs wait for their lists; once moved into policy/packs, the folder may go. */
-const PENDING_DIR = join(PACKAGE_ROOT, 'policy', 'packs-pending');
 /** regs/ sits beside the repository (../shared/regs); the quote checks run only where it does. */
 const REGS_DIR = join(PACKAGE_ROOT, '..', 'shared', 'regs');
 
-const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
 
-/** A list pack with one domain and one item: enough for a regime pack's `lists` to resolve. */
-function stubList(list: string, regime: Regime): object {
-  return {
-    schema: 'xborder.pack/v1',
-    id: `stub-${list}`,
-    kind: 'list',
-    regime,
-    list: { id: list, title: { zh: '测试桩', en: 'test stub' }, version: 'stub', polarity: 'negative', source: { document: 'test stub' }, exemptPersonsCount: true },
-    domains: [
-      {
-        id: 'stub',
-        number: 1,
-        name: { zh: '测试桩', en: 'test stub' },
-        citation: 'test stub',
-        scenarios: 'any',
-        dataItems: [],
-        counters: [
-          { id: 'general', kind: 'general' },
-          { id: 'sensitive', kind: 'sensitive' },
-        ],
-        items: [
-          {
-            number: 1,
-            kind: 'personal-information',
-            obligation: 'security-assessment',
-            scenarios: 'all',
-            thresholds: [{ counter: 'general', min: 1_000_000 }],
-            citation: 'test stub',
-            text: 'test stub',
-          },
-        ],
-      },
-    ],
-  };
-}
-
-const temp = tempDir('regimes');
-afterAll(() => temp.remove());
-
-/** Copies the shipped and pending packs into the temp folder, adds stubs; returns the stubbed list ids. */
-function assemble(): string[] {
-  for (const dir of [PACKS_DIR, PENDING_DIR].filter((d) => existsSync(d))) for (const f of yamlFiles(dir)) copyFileSync(join(dir, f), join(temp.dir, basename(f)));
-  const raws = yamlFiles(temp.dir).map((f) => parse(readFileSync(join(temp.dir, f), 'utf8')) as Partial<RawPack>);
-  const defined = new Set(raws.flatMap((p) => (p.list ? [p.list.id] : [])));
-  const stubbed: string[] = [];
-  for (const p of raws)
-    for (const list of p.kind === 'regime' ? (p.rules?.lists ?? []) : [])
-      if (!defined.has(list)) {
-        writeFileSync(join(temp.dir, `zz-stub-${list}.yaml`), stringify(stubList(list, p.regime as Regime)));
-        defined.add(list);
-        stubbed.push(list);
-      }
-  return stubbed;
-}
-
-const stubbed = assemble();
-const packs = loadPacks(temp.dir);
+const packs = loadPacks(PACKS_DIR);
 const policy = compilePolicy(packs);
 
 interface Expected {
@@ -177,8 +113,6 @@ describe('the regime packs', () => {
     const regimePacks = packs.filter((p) => p.kind === 'regime');
     expect(regimePacks.map((p) => p.regime).sort()).toEqual(['beijing', 'fujian', 'guangxi', 'jiangsu']);
     for (const p of regimePacks) expect(p.id).toBe(`regime-${p.regime}`);
-    // Stubs stand in only for lists no pack defines yet.
-    expect(stubbed.every((l) => !packs.some((p) => p.list?.id === l && !p.id.startsWith('stub-')))).toBe(true);
   });
 
   describe.each(MEASURES)('$regime', (m) => {

@@ -1,0 +1,24 @@
+/** docs/policy.md's item table is generated from the packs; this keeps the two from drifting. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../../agent/package-root.js';
+import { itemTable, withItemTable } from '../../../agent/policy/explain.js';
+import { loadPacks } from '../../../agent/policy/load.js';
+import { PACKS_DIR } from '../support/policy.js';
+
+describe('docs/policy.md', () => {
+  const packs = loadPacks(PACKS_DIR);
+  const doc = readFileSync(join(PACKAGE_ROOT, 'docs', 'policy.md'), 'utf8');
+
+  it('holds the item table of the shipped packs as generated (run `npm run docs:policy` after changing a pack)', () => {
+    expect(withItemTable(doc, packs)).toBe(doc);
+  });
+
+  it('lists every item of every list pack, one row each', () => {
+    const items = packs.flatMap((p) => (p.list ? (p.domains ?? []).flatMap((d) => d.items.map((i) => `\`${p.list?.id}/${d.id}#${i.number}\``)) : []));
+    const rows = itemTable(packs).split('\n').slice(2);
+    expect(rows).toHaveLength(items.length);
+    for (const ref of items) expect(doc).toContain(`| ${ref} |`);
+  });
+});
