@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { compilePolicy } from '../policy/compile.js';
 import { explainItem, findItem, withItemTable } from '../policy/explain.js';
 import { loadPacks } from '../policy/load.js';
+import { packJsonSchema } from '../policy/schema.js';
 import { verifyEvidence } from '../record/index.js';
 
 const USAGE = `usage:
@@ -20,6 +21,7 @@ const USAGE = `usage:
   xborder policy lint [DIR]            validate the packs in DIR (default: the packs shipped with xborder)
   xborder policy explain ITEM [DIR]    print an item as a person reads it, e.g. guangxi-2025/live-commerce#6
   xborder policy docs FILE [DIR]       rewrite FILE's generated item table (docs/policy.md)
+  xborder policy schema FILE           write the pack schema as JSON Schema (policy/pack.schema.json)
   xborder evidence verify DIR          verify every evidence chain under DIR`;
 
 const PLANNED = new Set(['classify', 'counts', 'backfill', 'report']);
@@ -85,6 +87,11 @@ function policy(args: readonly string[]): number {
     }
     if (sub === 'explain' && rest[0]) {
       process.stdout.write(`${explainItem(findItem(loadPacks(rest[1] ?? SHIPPED_PACKS), rest[0]))}\n`);
+      return 0;
+    }
+    if (sub === 'schema' && rest[0]) {
+      writeFileSync(rest[0], packJsonSchema());
+      process.stdout.write(`${rest[0]}: pack schema written\n`);
       return 0;
     }
     if (sub === 'docs' && rest[0]) {

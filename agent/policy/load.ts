@@ -19,11 +19,13 @@ export type ValidatedPack = RawPack & {
   readonly lineOf: (segments: readonly (string | number)[]) => number;
 };
 
-/** Load and validate every `*.yaml` pack under `dir`; throws XB_POLICY_INVALID listing all issues. */
+/** Load and validate every `*.yaml` pack in `dir` and its sub-folders; throws XB_POLICY_INVALID listing all issues. */
 export function loadPacks(dir: string): ValidatedPack[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+    files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+      .sort();
   } catch (err) {
     throw new XbError('XB_POLICY_INVALID', `policy directory ${dir} cannot be read: ${(err as Error).message}`);
   }

@@ -221,6 +221,10 @@ export const PackSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The schema as a JSON Schema document (policy/pack.schema.json, for editors and other tools). */
+export const packJsonSchema = (): string =>
+  `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', $id: 'urn:xborder:pack:v1', title: 'xborder policy pack (xborder.pack/v1)', ...PackSchema }, null, 2)}\n`;
+
 export type RawPack = Static<typeof PackSchema>;
 export type PackDataItem = Static<typeof DataItem>;
 export type PackDomain = Static<typeof Domain>;

@@ -78,7 +78,7 @@ describe('xborder CLI', () => {
   });
 
   it('lints the shipped packs clean, and names file, line and key for a broken one', () => {
-    const ok = spawnSync(process.execPath, [BIN, 'policy', 'lint', join(REPO, 'policy', 'packs')], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [BIN, 'policy', 'lint', join(REPO, 'policy')], { encoding: 'utf8' });
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/^ok: \d+ packs, \d+ domains, \d+ items; policy revision [0-9a-f]{64}$/m);

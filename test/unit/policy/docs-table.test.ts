@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../agent/package-root.js';
 import { itemTable, withItemTable } from '../../../agent/policy/explain.js';
 import { loadPacks } from '../../../agent/policy/load.js';
+import { packJsonSchema } from '../../../agent/policy/schema.js';
 import { PACKS_DIR } from '../support/policy.js';
 
 describe('docs/policy.md', () => {
@@ -20,5 +21,11 @@ describe('docs/policy.md', () => {
     const rows = itemTable(packs).split('\n').slice(2);
     expect(rows).toHaveLength(items.length);
     for (const ref of items) expect(doc).toContain(`| ${ref} |`);
+  });
+});
+
+describe('policy/pack.schema.json', () => {
+  it('is the pack schema as generated (run `npm run docs:policy` after changing agent/policy/schema.ts)', () => {
+    expect(readFileSync(join(PACKAGE_ROOT, 'policy', 'pack.schema.json'), 'utf8')).toBe(packJsonSchema());
   });
 });
