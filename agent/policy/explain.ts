@@ -47,7 +47,7 @@ export function explainItem({ pack, domain, item }: Found): string {
   const lines = [
     `${item.citation}  [${list?.id}/${domain.id}#${item.number}]`,
     `List:        ${list?.title.zh}`,
-    `             ${list?.title.en} — ${list?.polarity} list, version ${list?.version}${list?.batch ? `, batch ${list.batch}` : ''}`,
+    `             ${list?.title.en} — ${list?.polarity} list, version ${list?.version}${list?.batch ? `, batch ${list.batch}` : ''}${list?.effective ? `, effective ${list.effective === 'on-publication' ? 'on publication' : list.effective}` : ''}`,
     `Domain:      ${domain.name.zh} / ${domain.name.en} (${domain.citation})`,
     `Kind:        ${item.kind === 'personal-information' ? 'personal information (个人信息)' : 'important data (重要数据)'}`,
     `Obligation:  ${OBLIGATION[item.obligation]}`,

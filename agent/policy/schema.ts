@@ -156,6 +156,11 @@ const List = Type.Object(
     title: Text,
     version: Type.String({ minLength: 1 }),
     batch: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * When the list took effect: a date (China time), or `on-publication` where the text says
+     * 自发布之日起施行 and the publication date is not part of the published text.
+     */
+    effective: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), Type.Literal('on-publication')])),
     polarity: Type.Union([Type.Literal('negative'), Type.Literal('positive')]),
     source: Type.Object({ document: Type.String({ minLength: 1 }), file: Type.Optional(Type.String()) }, { additionalProperties: false }),
     /** Do persons sent under an exemption count toward this list's thresholds? */

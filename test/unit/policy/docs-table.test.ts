@@ -29,3 +29,12 @@ describe('policy/pack.schema.json', () => {
     expect(readFileSync(join(PACKAGE_ROOT, 'policy', 'pack.schema.json'), 'utf8')).toBe(packJsonSchema());
   });
 });
+
+describe('the shipped list packs', () => {
+  it('each say when the list took effect, and where it comes from', () => {
+    for (const p of loadPacks(PACKS_DIR).filter((x) => x.kind === 'list')) {
+      expect(p.list?.effective, p.file).toMatch(/^(\d{4}-\d{2}-\d{2}|on-publication)$/);
+      expect(p.list?.source.document, p.file).toBeTruthy();
+    }
+  });
+});
