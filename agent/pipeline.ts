@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { chinaDay, chinaYear, type Clock } from './clock.js';
 import { classify } from './classify/index.js';
-import { count, planCount } from './count/index.js';
+import { count, peekCount, planCount } from './count/index.js';
 import type { CounterStore } from './count/store/types.js';
 import { blockedRanges, decide, decideContext, decideStoreDown, decideUninspectable } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
@@ -19,7 +19,8 @@ import type { Logger } from './observability/log.js';
 import { parse } from './parse/index.js';
 import type { PolicySnapshot, RouteRuntime } from './policy/snapshot.js';
 import { filingIds, recordOutcome, recordTransfer, type EvidenceLog } from './record/index.js';
-import type { Body, CountResult, Decision, Subjects } from './types.js';
+import type { Counter } from './policy/types.js';
+import type { Body, Classified, CountResult, Decision, Subjects } from './types.js';
 
 export interface TransferRequest {
   readonly routeId: string;
@@ -66,56 +67,78 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
   };
 }
 
+/** What inspection found and decided about one body: everything before record and forward. */
+export interface Inspection {
+  readonly classified: Classified | undefined;
+  readonly subjects: Subjects | undefined;
+  readonly counted: CountResult | undefined;
+  readonly decision: Decision;
+  /** Why the content could not be decided on: an uninspectable body or a store fault. */
+  readonly failure: XbError | undefined;
+  /** Milliseconds per stage. */
+  readonly ms: Record<string, number>;
+}
+
+/**
+ * parse → classify → identify → count → decide, for the data plane (`count`: persons are added
+ * unless refused) and for `xborder classify` (`peek`: nobody is added).
+ */
+export async function inspect(
+  body: Body,
+  route: RouteRuntime,
+  snapshot: PolicySnapshot,
+  deps: Pick<PipelineDeps, 'store' | 'identity' | 'log'>,
+  transferId: string,
+  now: Date,
+  counting: 'count' | 'peek',
+): Promise<Inspection> {
+  const ms: Record<string, number> = {};
+  const timed = <T>(stage: string, fn: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      ms[stage] = round(performance.now() - t0);
+    }
+  };
+  const ctx = decideContext(snapshot, route, chinaDay(now));
+  let classified: Classified | undefined;
+  let subjects: Subjects | undefined;
+  try {
+    const records = timed('parse', () => parse(body, route));
+    classified = timed('classify', () => classify(records, route.domain, now, route.indicators));
+    const c = classified;
+    subjects = timed('identify', () => identify(c, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile }));
+  } catch (err) {
+    if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;
+    return { classified, subjects, counted: undefined, decision: decideUninspectable(route.failMode, snapshot.mode), failure: err, ms };
+  }
+  const found = subjects;
+  const input = {
+    plan: planCount(found, route.domain, route.scenario),
+    year: chinaYear(now),
+    keyFingerprint: deps.identity.fingerprint,
+    blockedRanges: (c: Counter) => blockedRanges(c, found.indicators, ctx),
+  };
+  const t0 = performance.now();
+  let counted: CountResult;
+  try {
+    counted = await (counting === 'count' ? count(deps.store, input) : peekCount(deps.store, input));
+  } catch (err) {
+    if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
+    deps.log.error({ transferId, code: err.code, err: { message: err.message } }, 'xborder.store_failed');
+    // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN).
+    return { classified, subjects, counted: undefined, decision: decideStoreDown(), failure: err, ms: { ...ms, count: round(performance.now() - t0) } };
+  }
+  ms['count'] = round(performance.now() - t0);
+  const decision = timed('decide', () => decide(counted, found.indicators, ctx));
+  return { classified, subjects, counted, decision, failure: undefined, ms };
+}
+
 function transfer(deps: PipelineDeps) {
   return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
     const now = deps.clock.now();
-    const ms: Record<string, number> = {};
-    const timed = <T>(stage: string, fn: () => T): T => {
-      const t0 = performance.now();
-      try {
-        return fn();
-      } finally {
-        ms[stage] = round(performance.now() - t0);
-      }
-    };
-
-    const ctx = decideContext(snapshot, route, chinaDay(now));
-    let subjects: Subjects | undefined;
-    let counted: CountResult | undefined;
-    let decision: Decision;
-    /** Why the transfer could not be decided on its content: an uninspectable body or a store fault. */
-    let failure: XbError | undefined;
-    try {
-      const records = timed('parse', () => parse(req.body, route));
-      const classified = timed('classify', () => classify(records, route.domain, now, route.indicators));
-      subjects = timed('identify', () =>
-        identify(classified, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile }),
-      );
-    } catch (err) {
-      if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;
-      failure = err;
-    }
-    if (failure || !subjects) {
-      decision = decideUninspectable(route.failMode, snapshot.mode);
-    } else {
-      const plan = planCount(subjects, route.domain, route.scenario);
-      const t0 = performance.now();
-      try {
-        counted = await count(deps.store, {
-          plan,
-          year: chinaYear(now),
-          keyFingerprint: deps.identity.fingerprint,
-          blockedRanges: (c) => blockedRanges(c, (subjects as Subjects).indicators, ctx),
-        });
-      } catch (err) {
-        if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
-        failure = err;
-        deps.log.error({ transferId, code: err.code, err: { message: err.message } }, 'xborder.store_failed');
-      }
-      ms['count'] = round(performance.now() - t0);
-      // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN).
-      decision = counted ? timed('decide', () => decide(counted as CountResult, (subjects as Subjects).indicators, ctx)) : decideStoreDown();
-    }
+    const { subjects, counted, decision, failure, ms } = await inspect(req.body, route, snapshot, deps, transferId, now, 'count');
 
     const t1 = performance.now();
     await recordTransfer(deps.evidence, {

@@ -9,7 +9,7 @@ import type { Range } from './ranges.js';
 import type { CountPlan } from './plan.js';
 import type { CounterStore } from './store/types.js';
 import type { Counter } from '../policy/types.js';
-import type { CountResult } from '../types.js';
+import type { CountEntry, CountResult } from '../types.js';
 
 export { planCount, type CountPlan } from './plan.js';
 
@@ -22,6 +22,18 @@ export interface CountInput {
 }
 
 export async function count(store: CounterStore, input: CountInput): Promise<CountResult> {
+  return run(input, (year, entries) => store.checkAndAdd(year, input.keyFingerprint, entries));
+}
+
+/** What `count` would find, adding nobody: the `xborder classify` dry run. */
+export async function peekCount(store: CounterStore, input: CountInput): Promise<CountResult> {
+  return run(input, (year, entries) => store.peek(year, entries));
+}
+
+async function run(
+  input: CountInput,
+  op: (year: number, entries: CountEntry[]) => ReturnType<CounterStore['peek']>,
+): Promise<CountResult> {
   const { plan, year } = input;
   if (plan.counters.length === 0) return { year, admitted: true, counters: [], persons: [] };
   const entries = plan.counters.map((c) => ({
@@ -29,7 +41,7 @@ export async function count(store: CounterStore, input: CountInput): Promise<Cou
     members: c.persons.map((i) => plan.persons[i] as Buffer),
     blocked: input.blockedRanges(c.counter),
   }));
-  const stored = await store.checkAndAdd(year, input.keyFingerprint, entries);
+  const stored = await op(year, entries);
   return {
     year,
     admitted: stored.admitted,

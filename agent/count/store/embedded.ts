@@ -37,24 +37,30 @@ export function openEmbeddedStore(path: string): CounterStore {
     else if (stored !== fp) throw keyMismatch(year, stored, fp);
   };
 
+  /** Per entry: its members new to the counter, and before/added/after; reads only. */
+  const check = (year: number, entries: readonly CountEntry[]) => {
+    const fresh: string[][] = [];
+    const counters: StoredDelta[] = [];
+    let admitted = true;
+    for (const e of entries) {
+      const before = cardinality.get(`${year}\0${e.counter}`) ?? 0;
+      const prefix = `${year}\0${e.counter}\0`;
+      const keys = [...new Set(e.members.map((m) => prefix + m.toString('base64')))].filter((k) => !members.doesExist(k));
+      fresh.push(keys);
+      const after = before + keys.length;
+      counters.push({ counter: e.counter, before, added: keys.length, after });
+      if (e.blocked.some((r) => reaches(r, before, after))) admitted = false;
+    }
+    return { fresh, counters, admitted };
+  };
+
   return {
     async checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[]): Promise<CheckAndAddResult> {
       try {
         // A child transaction: if any write throws, the whole check-and-add rolls back.
         return await root.childTransaction(() => {
           pinFingerprint(year, keyFingerprint);
-          const fresh: string[][] = [];
-          const counters: StoredDelta[] = [];
-          let admitted = true;
-          for (const e of entries) {
-            const before = cardinality.get(`${year}\0${e.counter}`) ?? 0;
-            const prefix = `${year}\0${e.counter}\0`;
-            const keys = [...new Set(e.members.map((m) => prefix + m.toString('base64')))].filter((k) => !members.doesExist(k));
-            fresh.push(keys);
-            const after = before + keys.length;
-            counters.push({ counter: e.counter, before, added: keys.length, after });
-            if (e.blocked.some((r) => reaches(r, before, after))) admitted = false;
-          }
+          const { fresh, counters, admitted } = check(year, entries);
           if (admitted) {
             entries.forEach((e, i) => {
               for (const k of fresh[i] ?? []) members.putSync(k, PRESENT);
@@ -67,6 +73,11 @@ export function openEmbeddedStore(path: string): CounterStore {
         if (err instanceof XbError) throw err;
         throw new XbError('XB_STORE_UNAVAILABLE', `embedded store write failed: ${(err as Error).message}`);
       }
+    },
+
+    async peek(year: number, entries: readonly CountEntry[]): Promise<CheckAndAddResult> {
+      const { counters, admitted } = check(year, entries);
+      return { counters, admitted };
     },
 
     async counts(year: number): Promise<Map<string, number>> {

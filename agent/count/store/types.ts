@@ -24,6 +24,8 @@ export interface CounterStore {
    * Also pins `keyFingerprint` to `year` on first use and refuses a different one.
    */
   checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[]): Promise<CheckAndAddResult>;
+  /** What checkAndAdd would find, without adding anyone (the `xborder classify` dry run). */
+  peek(year: number, entries: readonly CountEntry[]): Promise<CheckAndAddResult>;
   /** Exact persons per counter for a year. */
   counts(year: number): Promise<Map<string, number>>;
   /** Refuse to start if `year` was counted under another identity key. */
