@@ -10,6 +10,7 @@ import { isXbError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../observability/log.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { classifyCommand } from './classify.js';
 import { compilePolicy } from '../policy/compile.js';
 import { explainItem, findItem, withItemTable } from '../policy/explain.js';
 import { loadPacks } from '../policy/load.js';
@@ -22,9 +23,11 @@ const USAGE = `usage:
   xborder policy explain ITEM [DIR]    print an item as a person reads it, e.g. guangxi-2025/live-commerce#6
   xborder policy docs FILE [DIR]       rewrite FILE's generated item table (docs/policy.md)
   xborder policy schema FILE           write the pack schema as JSON Schema (policy/pack.schema.json)
+  xborder classify --route ID [--config FILE] [--type MEDIA-TYPE] [--json] FILE
+                                       dry run: what the gateway would find and decide; counts nothing
   xborder evidence verify DIR          verify every evidence chain under DIR`;
 
-const PLANNED = new Set(['classify', 'counts', 'backfill', 'report']);
+const PLANNED = new Set(['counts', 'backfill', 'report']);
 const SHIPPED_PACKS = join(PACKAGE_ROOT, 'policy', 'packs');
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -32,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'start') return start(rest);
   if (command === 'evidence' && rest[0] === 'verify') return verify(rest.slice(1));
   if (command === 'policy') return policy(rest);
+  if (command === 'classify') return classifyCommand(rest).catch((err: unknown) => failed(err));
   if (command === '--help' || command === '-h' || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
@@ -101,12 +105,17 @@ function policy(args: readonly string[]): number {
       return 0;
     }
   } catch (err) {
-    if (!isXbError(err)) throw err;
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    return 1;
+    return failed(err);
   }
   process.stderr.write(`${USAGE}\n`);
   return 2;
+}
+
+/** A CLI failure with a code is a message and exit 1; anything else is a fault for main(). */
+function failed(err: unknown): number {
+  if (!isXbError(err)) throw err;
+  process.stderr.write(`${err.code}: ${err.message}\n`);
+  return 1;
 }
 
 function verify(args: readonly string[]): number {

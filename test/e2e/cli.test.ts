@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO } from '../helpers/gateway.js';
-import { shipment } from '../helpers/shipments.js';
+import { shipment, shipperPhone } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 const BIN = join(REPO, 'bin', 'xborder.js');
@@ -71,6 +71,25 @@ describe('xborder CLI', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toContain('"xborder.stopped"');
+
+    // The dry run peeks at the same store: person 1 is already counted, person 2 would be new.
+    const batch = join(dir, 'batch.json');
+    writeFileSync(batch, JSON.stringify([shipment(1, 'O-2'), shipment(2, 'O-3')]));
+    const dry = () => spawnSync(process.execPath, [BIN, 'classify', '--route', 'r', '--config', config, '--json', batch], { cwd: dir, encoding: 'utf8' });
+    for (let i = 0; i < 2; i++) {
+      const run = dry();
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const report = JSON.parse(run.stdout) as { counters: unknown[]; decision: { kind: string }; catalog: { field: string; dataItem: string }[]; keys: string };
+      expect(report.counters).toEqual([{ counter: 'guangxi-2025/live-commerce/limited', before: 1, added: 1, after: 2 }]);
+      expect(report.decision.kind).toBe('allow');
+      expect(report.keys).toBe('configured');
+      expect(report.catalog).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'shipperPhone', dataItem: 'shipper-contact' })]));
+      expect(run.stdout).not.toContain(shipperPhone(2));
+    }
+    const text = spawnSync(process.execPath, [BIN, 'classify', '--route', 'r', '--config', config, batch], { cwd: dir, encoding: 'utf8' });
+    expect(text.stdout).toContain('decision: allow');
+    expect(text.stdout).toContain('guangxi-2025/live-commerce/limited: 1 + 1 new → 2');
 
     const verified = spawnSync(process.execPath, [BIN, 'evidence', 'verify', join(dir, 'data', 'evidence')], { encoding: 'utf8' });
     expect(verified.status).toBe(0);
