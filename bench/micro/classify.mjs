@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Classifier micro-benchmark (issue 4, acceptance 3): records/s and MB/s of parse + classify on
+// 4 KB, 64 KB and 4 MB live-commerce JSON bodies, next to JSON.parse alone on the same bytes, as a
+// ratio. Runs the compiled code (npm run build) in this process; bounded in time per case.
+// Usage: node bench/micro/classify.mjs [--seconds 2] [--write]   (--write updates bench/RESULTS.md)
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { classify } from '../../dist/agent/classify/index.js';
+import { parse } from '../../dist/agent/parse/index.js';
+import { compileRecordRoot } from '../../dist/agent/parse/recordRoot.js';
+import { compilePolicy } from '../../dist/agent/policy/compile.js';
+import { indexIndicators } from '../../dist/agent/policy/indicators.js';
+import { loadPacks } from '../../dist/agent/policy/load.js';
+import { writeSection } from '../results.mjs';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const args = process.argv.slice(2);
+const seconds = Number(args[args.indexOf('--seconds') + 1] || 2);
+const policy = compilePolicy(loadPacks(join(root, 'policy', 'packs')));
+const domain = policy.domains.get('guangxi-2025/live-commerce');
+const indicators = indexIndicators([domain, ...(policy.everyTransfer.get('guangxi') ?? [])].filter((d) => d.indicatorRules.length > 0));
+const route = { recordRoot: compileRecordRoot('$.shipments[*]') };
+
+const shipment = (n) => ({
+  orderNo: `GX2026${String(n).padStart(8, '0')}`,
+  shipperName: `发货人${n}`,
+  shipperPhone: `139${String(n % 1e8).padStart(8, '0')}`,
+  shippingAddress: `广西南宁市青秀区民族大道${n % 1000}号`,
+  shippingTime: '2026-05-01T10:00:00+08:00',
+  goodsName: '广西六堡茶礼盒装',
+  quantity: 1 + (n % 5),
+  remark: n % 10 === 0 ? '请尽快发货，谢谢' : '',
+});
+function body(targetBytes) {
+  const shipments = [];
+  let n = 0;
+  while (JSON.stringify({ shipments }).length < targetBytes) shipments.push(shipment(n++));
+  return Buffer.from(JSON.stringify({ shipments }));
+}
+
+/** Run fn repeatedly for `seconds`; returns operations per second. */
+function rate(fn) {
+  for (let i = 0; i < 3; i++) fn(); // warm up
+  let ops = 0;
+  const start = process.hrtime.bigint();
+  const until = start + BigInt(Math.round(seconds * 1e9));
+  let now = start;
+  while (now < until) {
+    fn();
+    ops++;
+    now = process.hrtime.bigint();
+  }
+  return ops / (Number(now - start) / 1e9);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const rows = [];
+for (const [label, size] of [['4 KB', 4 * 1024], ['64 KB', 64 * 1024], ['4 MB', 4 * 1024 * 1024]]) {
+  const bytes = body(size);
+  const records = JSON.parse(bytes.toString()).shipments.length;
+  const onDate = new Date();
+  const b = { bytes, contentType: 'application/json', contentEncoding: undefined };
+  const runs = { json: [], classify: [] };
+  for (let i = 0; i < 3; i++) {
+    runs.json.push(rate(() => JSON.parse(bytes.toString('utf8'))));
+    runs.classify.push(rate(() => classify(parse(b, route), domain, onDate, indicators)));
+  }
+  const json = median(runs.json);
+  const cls = median(runs.classify);
+  const mb = bytes.length / 1e6;
+  rows.push({ label, bytes: bytes.length, records, jsonMBs: json * mb, classifyMBs: cls * mb, recordsPerSec: cls * records, ratio: cls / json });
+}
+
+const table = [
+  '| body | bytes | records | JSON.parse alone MB/s | parse + classify MB/s | records/s | ratio to JSON.parse |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.label} | ${r.bytes} | ${r.records} | ${r.jsonMBs.toFixed(1)} | ${r.classifyMBs.toFixed(1)} | ${Math.round(r.recordsPerSec)} | ${r.ratio.toFixed(2)} |`),
+].join('\n');
+process.stdout.write(`${table}\n`);
+if (args.includes('--write')) {
+  writeSection('classifier micro-benchmark', `node bench/micro/classify.mjs --seconds ${seconds} --write`, [
+    `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); medians of 3 runs of ${seconds} s each, one process.`,
+    'Bodies: live-commerce shipment batches (Chinese names and addresses, mobiles), record root `$.shipments[*]`, the Guangxi live-commerce domain plus the Guangxi important-data reference rules\' indicators (as a Guangxi route classifies).',
+    '',
+    table,
+  ]);
+}
