@@ -45,32 +45,32 @@ export function decideContext(snapshot: PolicySnapshot, route: RouteRuntime, day
 }
 
 export function decide(counted: CountResult, indicators: readonly IndicatorHit[], ctx: DecideContext): Decision {
+  const filingFor = (rule: Rule | IndicatorRule) => coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id;
   const fired: Citation[] = [];
   for (const delta of counted.counters) {
     for (const rule of ctx.counters.get(delta.counter)?.rules ?? []) {
-      if (!governs(rule, ctx) || !reaches(rule, delta.before, delta.after)) continue;
-      fired.push(cite(rule, describeThreshold(rule), delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
+      if (governs(rule, ctx) && reaches(rule, delta.before, delta.after)) fired.push(cite(rule, describeThreshold(rule), delta.before, delta.added, [], filingFor(rule)));
     }
   }
   // A CIIO's transfer of any PI needs a security assessment on whatever list's route it travels.
   // Persons on the national counters fired the rule above; persons elsewhere fire it here, once.
-  const delta = counted.counters.find((d) => !isCiioCounter(d.counter, ctx));
-  if (ctx.ciio && delta && !counted.counters.some((d) => isCiioCounter(d.counter, ctx))) {
+  const first = counted.counters[0];
+  if (ctx.ciio && first && !counted.counters.some((d) => isCiioCounter(d.counter, ctx))) {
     for (const rule of ctx.ciioRules) {
-      if (fired.some((c) => c.list === rule.list && c.item === rule.item)) continue;
-      fired.push(cite(rule, 'any personal information (CIIO)', delta.before, delta.added, [], coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id));
+      if (!fired.some((c) => c.list === rule.list && c.item === rule.item))
+        fired.push(cite(rule, 'any personal information (CIIO)', first.before, first.added, [], filingFor(rule)));
     }
   }
   const review: Citation[] = [];
   for (const { rule, seen } of indicatorRulesFired(indicators, ctx)) {
-    const c = cite(rule, `any indicator: ${seen.join(', ')}`, 0, 0, seen, coveringFiling(rule, ctx.filings, ctx.recipient, ctx.day)?.id);
+    const c = cite(rule, `any indicator: ${seen.join(', ')}`, 0, 0, seen, filingFor(rule));
     // Indicators only suggest important data: a `review` row is flagged for a person to judge.
     if (rule.onIndicator === 'review' && c.filing === undefined) review.push(c);
     else fired.push(c);
   }
   const uncovered = fired.filter((c) => c.filing === undefined);
   if (uncovered.length > 0) {
-    const reason = uncovered.some((c) => c.indicators.length > 0) && uncovered.every((c) => c.indicators.length > 0) ? 'important-data' : 'threshold-uncovered';
+    const reason = uncovered.every((c) => c.indicators.length > 0) ? 'important-data' : 'threshold-uncovered';
     return ctx.mode === 'enforce'
       ? { kind: 'block', rules: uncovered, reason, enforceWouldBlock: true }
       : { kind: 'flag', rules: [...fired, ...review], reason, enforceWouldBlock: true };
