@@ -21,7 +21,18 @@ export interface ReloadResult {
   readonly restartRequired: readonly string[];
 }
 
-const RESTART_ONLY = ['gatewayId', 'dataDir', 'listen', 'limits', 'upstream', 'store', 'identity', 'admin', 'evidence'] as const;
+/** Config read only at start (listeners, store, keys, evidence; the body limit is fastify's). */
+const RESTART_ONLY: Record<string, (c: Config) => unknown> = {
+  gatewayId: (c) => c.gatewayId,
+  dataDir: (c) => c.dataDir,
+  listen: (c) => c.listen,
+  'limits.bodyBytes': (c) => c.limits.bodyBytes,
+  upstream: (c) => c.upstream,
+  store: (c) => c.store,
+  identity: (c) => c.identity,
+  admin: (c) => c.admin,
+  evidence: (c) => c.evidence,
+};
 
 /** Build the load-validate-swap function for one gateway. Reloads run one at a time. */
 export function createReloader(opts: {
@@ -50,7 +61,9 @@ export function createReloader(opts: {
         issues: cause.details?.['issues'] ?? [],
       });
     }
-    const restartRequired = RESTART_ONLY.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(opts.running[k]));
+    const restartRequired = Object.entries(RESTART_ONLY)
+      .filter(([, read]) => JSON.stringify(read(config)) !== JSON.stringify(read(opts.running)))
+      .map(([key]) => key);
     // Recorded before the swap: no transfer is decided under a revision the chain has not seen.
     await opts.evidence.append({
       kind: 'RELOAD',

@@ -9,6 +9,16 @@ export const DEFAULTS = {
   limits: {
     /** Largest request body accepted, in bytes (16 MiB). Bodies above it get 413 and are never forwarded. */
     bodyBytes: 16 * 1024 * 1024,
+    /** Largest body after undoing its Content-Encoding, in bytes (64 MiB); above it: 413, never forwarded. */
+    decompressedBytes: 64 * 1024 * 1024,
+    /** Largest decoded size ÷ size as received (a ratio, no unit); above it: 413 (a compression bomb). */
+    maxRatio: 200,
+    /** Most parts in a multipart/form-data body (a count); above it: 413. */
+    multipartParts: 1000,
+  },
+  parse: {
+    /** Largest header block of one multipart part, in bytes (16 KiB). */
+    multipartHeaderBytes: 16 * 1024,
   },
   upstream: {
     /** TCP + TLS connect timeout, ms. */
@@ -29,5 +39,6 @@ export const DEFAULTS = {
   },
   policy: { dir: './policy/packs' /* unset: the packs shipped in the package */ },
   company: { sensitivityProfile: 'gbt45574' as const, ciio: false },
-  route: { recordRoot: '$', contentType: 'application/json', failMode: 'closed' as const },
+  /** `accept` unset: every media type parse/ inspects; `csv.delimiter` applies to text/csv (TSV is a tab). */
+  route: { recordRoot: '$', failMode: 'closed' as const, csv: { delimiter: ',' } },
 } as const;

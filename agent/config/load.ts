@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { XbError } from '../errors.js';
-import { checkSchema, formatIssue, parseYaml, type SourceIssue } from '../yaml-source.js';
+import { MEDIA_TYPES, formatOf } from '../parse/media-type.js';
+import { checkSchema, formatIssue, keyPath, parseYaml, type ParsedYaml, type SourceIssue } from '../yaml-source.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { DEFAULTS } from './defaults.js';
 import { ConfigSchema, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
@@ -24,7 +25,7 @@ export interface Config {
   readonly gatewayId: string;
   readonly dataDir: string;
   readonly listen: { data: { host: string; port: number }; admin: { host: string; port: number } };
-  readonly limits: { bodyBytes: number };
+  readonly limits: { bodyBytes: number; decompressedBytes: number; maxRatio: number; multipartParts: number };
   readonly upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number };
   readonly store: { kind: 'embedded'; path: string };
   /** Where the HMAC key comes from; `generatedFile` is used (and created) when neither is set. */
@@ -32,9 +33,16 @@ export interface Config {
   readonly admin: { token: SecretSourceConfig & { generatedFile: string } };
   readonly evidence: { dir: string; fsync: 'always' | 'interval'; fsyncIntervalMs: number };
   readonly policy: { dir: string };
-  readonly routes: readonly Required<RawRoute>[];
+  readonly routes: readonly RouteConfig[];
   readonly filings: readonly RawFiling[];
 }
+
+/** A route with defaults applied; `accept` and `protobuf` stay optional, `protobuf.files` are absolute. */
+export type RouteConfig = Omit<Required<RawRoute>, 'accept' | 'csv' | 'protobuf'> & {
+  readonly accept: readonly string[] | undefined;
+  readonly csv: { readonly delimiter: string; readonly charset: NonNullable<RawRoute['csv']>['charset'] };
+  readonly protobuf: { readonly files: readonly string[]; readonly messageType: string } | undefined;
+};
 
 export interface LoadedConfig {
   readonly config: Config;
@@ -55,8 +63,11 @@ export function loadConfig(file: string): LoadedConfig {
   }
   const { parsed, issues } = parseYaml(text, shownFile);
   if (!parsed) throw invalid(issues);
+  const renamed = renamedKeys(parsed, shownFile);
   const checked = checkSchema(ConfigSchema, parsed, shownFile);
-  if (!checked.value) throw invalid(checked.issues);
+  // A renamed key is reported once, with its new name, not also as an unknown key.
+  const schemaIssues = checked.issues.filter((i) => !renamed.some((r) => r.path === i.path));
+  if (renamed.length > 0 || !checked.value) throw invalid([...renamed, ...schemaIssues].sort((a, b) => a.line - b.line));
   const raw = checked.value;
   const extra = checkRoutes(raw, shownFile, parsed.lineOf);
   if (extra.length > 0) throw invalid(extra);
@@ -65,6 +76,17 @@ export function loadConfig(file: string): LoadedConfig {
 
 export const invalid = (issues: SourceIssue[]): XbError =>
   new XbError('XB_CFG_INVALID', `config is invalid:\n${issues.map(formatIssue).join('\n')}`, { issues });
+
+/** Keys that were renamed: `routes[].contentType` → `accept` (issue 4). */
+function renamedKeys(parsed: ParsedYaml, file: string): SourceIssue[] {
+  const routes = (parsed.value as { routes?: unknown } | null)?.routes;
+  if (!Array.isArray(routes)) return [];
+  return routes.flatMap((r: unknown, i) =>
+    typeof r === 'object' && r !== null && Object.prototype.hasOwnProperty.call(r, 'contentType')
+      ? [{ file, line: parsed.lineOf(['routes', i, 'contentType']), path: `routes[${i}].contentType`, message: 'renamed: use accept instead, a list of media types (e.g. [application/json])' }]
+      : [],
+  );
+}
 
 function checkRoutes(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf']): SourceIssue[] {
   const issues: SourceIssue[] = [];
@@ -77,6 +99,15 @@ function checkRoutes(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf'
     } catch {
       issues.push({ file, line: lineOf(['routes', i, 'upstream']), path: `routes[${i}].upstream`, message: `not a URL: ${r.upstream}` });
     }
+    const at = (segments: (string | number)[], message: string) =>
+      issues.push({ file, line: lineOf(['routes', i, ...segments]), path: keyPath(['routes', i, ...segments]), message });
+    r.accept?.forEach((type, j) => {
+      const format = formatOf(type);
+      if (!format) at(['accept', j], `${type} cannot be inspected; inspected types: ${[...MEDIA_TYPES.keys()].join(', ')}, and any application/…+json`);
+      else if (format === 'protobuf' && !r.protobuf) at(['accept', j], `${type} needs routes[${i}].protobuf (files and messageType)`);
+    });
+    const delimiter = r.csv?.delimiter;
+    if (delimiter === '"' || delimiter === '\r' || delimiter === '\n') at(['csv', 'delimiter'], 'a CSV delimiter cannot be a quote or a line break');
   });
   (raw.filings ?? []).forEach((f, i) => {
     if (f.expires < f.effective)
@@ -111,7 +142,12 @@ function withDefaults(raw: RawConfig, path: string): Config {
     gatewayId: raw.gatewayId ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-'),
     dataDir,
     listen: { data: listen('data'), admin: listen('admin') },
-    limits: { bodyBytes: raw.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes },
+    limits: {
+      bodyBytes: raw.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes,
+      decompressedBytes: raw.limits?.decompressedBytes ?? DEFAULTS.limits.decompressedBytes,
+      maxRatio: raw.limits?.maxRatio ?? DEFAULTS.limits.maxRatio,
+      multipartParts: raw.limits?.multipartParts ?? DEFAULTS.limits.multipartParts,
+    },
     upstream: { ...DEFAULTS.upstream, ...raw.upstream },
     store: { kind: 'embedded', path: at(raw.store?.path ?? DEFAULTS.store.path, dataDir) },
     identity: { key: secret(raw.identity?.key, DEFAULTS.identity.keyEnv, DEFAULTS.identity.generatedKeyFile) },
@@ -125,9 +161,11 @@ function withDefaults(raw: RawConfig, path: string): Config {
     policy: { dir: raw.policy?.dir ? at(raw.policy.dir) : resolve(PACKAGE_ROOT, DEFAULTS.policy.dir) },
     routes: raw.routes.map((r) => ({
       ...r,
-      contentType: r.contentType ?? DEFAULTS.route.contentType,
+      accept: r.accept,
       recordRoot: r.recordRoot ?? DEFAULTS.route.recordRoot,
       failMode: r.failMode ?? DEFAULTS.route.failMode,
+      csv: { delimiter: r.csv?.delimiter ?? DEFAULTS.route.csv.delimiter, charset: r.csv?.charset },
+      protobuf: r.protobuf ? { files: r.protobuf.files.map((f) => at(f)), messageType: r.protobuf.messageType } : undefined,
     })),
     filings: raw.filings ?? [],
   };

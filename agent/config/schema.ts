@@ -10,6 +10,7 @@ const Listen = Type.Object(
   { host: Type.Optional(Type.String({ minLength: 1 })), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) },
   { additionalProperties: false },
 );
+const MEDIA_TYPE = '^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$';
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date, YYYY-MM-DD (China time)' });
 
 const Route = Type.Object(
@@ -23,7 +24,29 @@ const Route = Type.Object(
     /** `list/domain` of a loaded pack, e.g. `guangxi-2025/live-commerce`. */
     domain: Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9-]+$' }),
     scenario: Type.String({ minLength: 1 }),
-    contentType: Type.Optional(Type.Literal('application/json')),
+    /** Media types the route takes (`text/csv`, `multipart/form-data`, …); unset: every type parse/ inspects. */
+    accept: Type.Optional(Type.Array(Type.String({ pattern: MEDIA_TYPE, description: 'a media type, type/subtype, lower case' }), { minItems: 1 })),
+    csv: Type.Optional(
+      Type.Object(
+        {
+          /** One character; default `,`. TSV bodies are always tab-separated. */
+          delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
+          /** Charset of CSV bodies whose Content-Type declares none; default: detected. */
+          charset: Type.Optional(Type.Union([Type.Literal('utf-8'), Type.Literal('gbk'), Type.Literal('gb18030')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The message of `application/x-protobuf` bodies: `.proto` files (relative to this file) and the message type. */
+    protobuf: Type.Optional(
+      Type.Object(
+        {
+          files: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+          messageType: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$', description: 'a full message name, e.g. pkg.Msg' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** `$` (the body: an object is one record, an array is records) or `$.a.b[*]`. */
     recordRoot: Type.Optional(Type.String({ pattern: '^\\$(\\.[^.\\[\\]]+)*(\\[\\*\\])?$' })),
     /** closed (default): an uninspectable body is refused; open: forwarded and flagged. */
@@ -90,7 +113,17 @@ export const ConfigSchema = Type.Object(
     gatewayId: Type.Optional(Id),
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
     listen: Type.Optional(Type.Object({ data: Type.Optional(Listen), admin: Type.Optional(Listen) }, { additionalProperties: false })),
-    limits: Type.Optional(Type.Object({ bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })) }, { additionalProperties: false })),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          decompressedBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          maxRatio: Type.Optional(Type.Number({ minimum: 1 })),
+          multipartParts: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     upstream: Type.Optional(
       Type.Object(
         {

@@ -1,4 +1,6 @@
 /** Record roots: `$` (object = one record, array = records) or `$.a.b[*]` (the array at a.b). */
+import { XbError } from '../errors.js';
+
 export interface RecordRoot {
   readonly source: string;
   readonly path: readonly string[];
@@ -13,3 +15,23 @@ export function compileRecordRoot(source: string): RecordRoot {
   const path = body === '$' ? [] : body.slice(2).split('.');
   return { source, path, each };
 }
+
+/** The records at `root` in a parsed value (JSON, a JSON part, a decoded protobuf message); XB_PARSE_RECORD_ROOT if absent. */
+export function recordsAt(value: unknown, root: RecordRoot, where = 'the body'): unknown[] {
+  let node = value;
+  for (let i = 0; i < root.path.length; i++) {
+    const key = root.path[i] as string;
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.prototype.hasOwnProperty.call(node, key)) {
+      throw new XbError('XB_PARSE_RECORD_ROOT', `record root ${root.source}: no key "${root.path.slice(0, i + 1).join('.')}" in ${where}`);
+    }
+    node = (node as Record<string, unknown>)[key];
+  }
+  if (root.each && !Array.isArray(node)) {
+    throw new XbError('XB_PARSE_RECORD_ROOT', `record root ${root.source}: expected an array in ${where}, found ${kind(node)}`);
+  }
+  if (Array.isArray(node)) return node;
+  if (typeof node === 'object' && node !== null) return [node];
+  throw new XbError('XB_PARSE_RECORD_ROOT', `record root ${root.source}: expected an object or an array in ${where}, found ${kind(node)}`);
+}
+
+const kind = (v: unknown): string => (v === null ? 'null' : typeof v);

@@ -6,22 +6,31 @@
 import type { LoadedConfig } from '../config/load.js';
 import { invalid } from '../config/load.js';
 import type { Filing } from '../decide/filings.js';
+import type { BodyLimits, CsvSettings, ParseOptions } from '../parse/index.js';
+import { loadMessageType, type MessageType } from '../parse/protobuf.js';
 import { compileRecordRoot, type RecordRoot } from '../parse/recordRoot.js';
-import type { SourceIssue } from '../yaml-source.js';
+import { keyPath, type SourceIssue } from '../yaml-source.js';
 import { indexIndicators, type IndicatorIndex } from './indicators.js';
 import type { CompiledPolicy, Counter, Domain, Rule } from './types.js';
 
 /** The national rules' domain: data outside every listed domain, and a CIIO's obligations. */
 export const NATIONAL_DOMAIN = 'cn-national/national';
 
-export interface RouteRuntime {
+/** A route as the pipeline uses it; its parse options are what parse/ reads (`parse(body, route)`). */
+export interface RouteRuntime extends ParseOptions {
   readonly id: string;
   readonly upstream: URL;
   readonly recipient: { readonly name: string; readonly country: string };
   readonly domain: Domain;
   readonly scenario: string;
-  readonly contentType: 'application/json';
+  /** Media types the route takes; undefined: every type parse/ inspects. */
+  readonly accept: readonly string[] | undefined;
   readonly recordRoot: RecordRoot;
+  readonly csv: CsvSettings;
+  /** Loaded from `routes[].protobuf` when the snapshot is built. */
+  readonly protobuf: MessageType | undefined;
+  /** The config's `limits` as parse/ applies them. */
+  readonly bodyLimits: BodyLimits;
   readonly failMode: 'closed' | 'open';
   /** Every counter of the route's domain, by ref: what decide() reads rules from. */
   readonly counters: ReadonlyMap<string, Counter>;
@@ -61,6 +70,15 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
     if (refused) return at('domain', refused);
     if (domain.scenarios && !domain.scenarios.has(r.scenario))
       return at('scenario', `${r.domain} has no scenario ${r.scenario} (known: ${[...domain.scenarios].join(', ')})`);
+    let protobuf: MessageType | undefined;
+    if (r.protobuf) {
+      const loadedType = loadMessageType(r.protobuf.files, r.protobuf.messageType);
+      if ('issue' in loadedType) {
+        const segments = ['routes', i, 'protobuf', ...loadedType.issue.key];
+        return issue(segments, keyPath(segments), loadedType.issue.message);
+      }
+      protobuf = loadedType.type;
+    }
     const counters = new Map([...domain.limited, domain.general, domain.sensitive].map((c) => [c.ref, c]));
     const indicatorDomains = [domain, ...everyTransfer].filter((d) => d.indicatorRules.length > 0);
     routes.set(r.id, {
@@ -69,8 +87,11 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
       recipient: r.recipient,
       domain,
       scenario: r.scenario,
-      contentType: r.contentType,
+      accept: r.accept,
       recordRoot: compileRecordRoot(r.recordRoot),
+      csv: r.csv,
+      protobuf,
+      bodyLimits: { decompressedBytes: config.limits.decompressedBytes, maxRatio: config.limits.maxRatio, multipartParts: config.limits.multipartParts },
       failMode: r.failMode,
       counters,
       indicatorDomains,

@@ -113,7 +113,7 @@ describe('counter scope and value detectors', () => {
     const noRoot = await postJson(`${gw.dataUrl}/delivery/orders`, { orders: [] });
     expect(noRoot.status).toBe(400);
     expect(noRoot.json.code).toBe('XB_PARSE_RECORD_ROOT');
-    const form = await fetch(`${gw.dataUrl}/delivery/orders`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b\n1,2\n' });
+    const form = await fetch(`${gw.dataUrl}/delivery/orders`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'a,b\n1,2\n' });
     expect(form.status).toBe(415);
     expect(((await form.json()) as { code: string }).code).toBe('XB_BODY_UNSUPPORTED_TYPE');
     expect(upstream.received.length).toBe(before);

@@ -54,7 +54,7 @@ describe('a valid config', () => {
         recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
         domain: 'guangxi-2025/live-commerce',
         scenario: 'cross-border-delivery',
-        contentType: 'application/json',
+        csv: { delimiter: ',' },
         recordRoot: '$',
         failMode: 'closed',
       },
