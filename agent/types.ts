@@ -3,6 +3,7 @@
  * Records (parsed) → Classified → Subjects (keyed; raw PI stops here) → CountResult → Decision.
  */
 import type { Range } from './count/ranges.js';
+import type { Detector } from './policy/schema.js';
 import type { Rule } from './policy/types.js';
 
 /** A request body as received: bytes plus what the client said about them. */
@@ -28,7 +29,12 @@ export interface PiField {
   readonly identifies: string | undefined;
   /** Sensitive PI per the dictionary: always, or only under the strict profile. */
   readonly sensitive: 'always' | 'strict' | undefined;
-  /** How the field was recognised: its name, or a value detector in a field whose name says nothing. */
+  /**
+   * How the field was recognised: its name, or a value detector in a field whose name says nothing
+   * (a subject of its own). Values that the object's field names confirm — a precise pair in
+   * `gpsLat`/`gpsLng`, an individual business's code beside the operator's name — are `field-name`:
+   * they belong to the object's subject.
+   */
   readonly via: 'field-name' | 'detector';
   /** The raw value. Only identify/ reads it; nothing after identify sees it. */
   readonly value: string;
@@ -45,6 +51,27 @@ export interface IndicatorHit {
   readonly via: 'field-name' | 'keyword';
 }
 
+/**
+ * Why a detector hit is only shown for review, never counted: `no-label` (a passport or permit
+ * number with no label context), `order-context` (a Luhn-valid card number labelled as an order or
+ * parcel number), `no-operator-name` (an individual business's credit code with no name beside it),
+ * `outside-polygon` (precise coordinates in named fields, outside the China outline).
+ */
+export type FindingReason = 'no-label' | 'order-context' | 'no-operator-name' | 'outside-polygon';
+
+/** A low-confidence detector hit: which detector, where, why. Never the value; never counted. */
+export interface Finding {
+  readonly detector: Detector;
+  /** The data item it would have been. */
+  readonly dataItem: string;
+  /** The first field path it was seen at (`orders[3].remark`). */
+  readonly path: string;
+  readonly confidence: 'low';
+  readonly reason: FindingReason;
+  /** Hits at this field shape (path without indices) with the same finding, across the transfer. */
+  readonly occurrences: number;
+}
+
 /** classify → identify. */
 export interface Classified {
   readonly records: readonly ClassifiedRecord[];
@@ -52,6 +79,8 @@ export interface Classified {
   readonly dataItems: readonly string[];
   /** Important-data indicators seen, one entry per (domain, indicator). */
   readonly indicators: readonly IndicatorHit[];
+  /** Low-confidence detector hits, one per (detector, field shape, reason), for review. classify always sets it. */
+  readonly findings?: readonly Finding[];
 }
 
 export type KeyBasis = 'resident-id' | 'passport' | 'phone' | 'email' | 'account' | 'quasi' | 'unlinkable';

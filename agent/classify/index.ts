@@ -3,16 +3,22 @@
  * In: parsed records, the route's compiled domain (its field-name dictionary and detectors) and
  * the index of the important-data indicators that apply to the route.
  * Out: per record, the fields that carry a data item, with their raw values for identify/; the
- * important-data indicators seen, by field name or by keyword in a value.
+ * important-data indicators seen, by field name or by keyword in a value; low-confidence detector
+ * findings (detector, path, reason — never a value, never counted).
  * Never: log or keep a value. Field-name lookups are memoized per domain and field path, so the
  * dictionary work is done once per record shape; value detectors still run on every string.
+ * Two detections need the object around a value, so they are settled when the object is done: a
+ * coordinate pair in sibling fields (`gpsLat`/`gpsLng`), and an individual business's credit code,
+ * which is a person's only beside the operator's name (regs/national-rules.md, "Identifiers").
  */
 import { XbError } from '../errors.js';
 import { EMPTY_INDEX, type IndicatorIndex, type IndicatorRef } from '../policy/indicators.js';
 import type { DataItem, Domain } from '../policy/types.js';
 import { normalizeTerm } from '../policy/terms.js';
-import type { Classified, ClassifiedRecord, IndicatorHit, PiField, Records } from '../types.js';
-import { detect } from './detectors/index.js';
+import type { Detector } from '../policy/schema.js';
+import type { Classified, ClassifiedRecord, Finding, FindingReason, IndicatorHit, PiField, Records } from '../types.js';
+import { CHINA, DEFAULT_PRECISION, coordinateAxis, judgePair, readCoordinate, type Polygon } from './detectors/coordinates.js';
+import { detect, type DetectOptions } from './detectors/index.js';
 
 /** Deeper records are refused, not walked: a hostile body must not exhaust the stack. */
 export const MAX_DEPTH = 64;
@@ -21,6 +27,17 @@ export const MAX_DEPTH = 64;
 const memo = new WeakMap<Domain, Map<string, DataItem | null>>();
 /** Field shape → the indicators its name carries, per route's indicator index. */
 const indicatorMemo = new WeakMap<IndicatorIndex, Map<string, readonly IndicatorRef[] | null>>();
+/** Field name → the coordinate half it names, per compiled domain (names repeat across records). */
+const axisMemo = new WeakMap<Domain, Map<string, Axis | null>>();
+
+type Axis = NonNullable<ReturnType<typeof coordinateAxis>>;
+
+export interface ClassifyOptions {
+  /** Decimal places both coordinates need to be a precise location (default 4, ~11 m). */
+  readonly coordinatePrecision?: number;
+  /** Where coordinates count (default: the coarse mainland outline, detectors/china-polygon.json). */
+  readonly polygon?: Polygon;
+}
 
 function memoOf<K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K): Map<string, V> {
   let m = map.get(key);
@@ -29,25 +46,32 @@ function memoOf<K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K): M
 }
 
 /** Classify records against `domain`; look for the important-data indicators of `indicators`. */
-export function classify(input: Records, domain: Domain, onDate: Date, indicators: IndicatorIndex = EMPTY_INDEX): Classified {
+export function classify(input: Records, domain: Domain, onDate: Date, indicators: IndicatorIndex = EMPTY_INDEX, options: ClassifyOptions = {}): Classified {
   const seen = new Set<string>();
   const records: ClassifiedRecord[] = [];
+  const precision = options.coordinatePrecision ?? DEFAULT_PRECISION;
+  const polygon = options.polygon ?? CHINA;
   const walker: Walker = {
     domain,
     names: memoOf(memo, domain),
     indicators,
     indicatorNames: memoOf(indicatorMemo, indicators),
+    axes: memoOf(axisMemo, domain),
     onDate,
+    precision,
+    polygon,
+    detectOptions: { precision, polygon, only: domain.detectorItems },
     fields: [],
     hits: new Map(),
+    findings: new Map(),
   };
   for (const record of input.records) {
     walker.fields = [];
-    walk(walker, record, '', '', '', '', 0);
+    walk(walker, record, '', '', '', '', 0, undefined);
     for (const f of walker.fields) seen.add(f.dataItem);
     records.push({ fields: walker.fields });
   }
-  return { records, dataItems: [...seen].sort(), indicators: [...walker.hits.values()] };
+  return { records, dataItems: [...seen].sort(), indicators: [...walker.hits.values()], findings: [...walker.findings.values()] };
 }
 
 interface Walker {
@@ -55,47 +79,85 @@ interface Walker {
   readonly names: Map<string, DataItem | null>;
   readonly indicators: IndicatorIndex;
   readonly indicatorNames: Map<string, readonly IndicatorRef[] | null>;
+  readonly axes: Map<string, Axis | null>;
   readonly onDate: Date;
+  readonly precision: number;
+  readonly polygon: Polygon;
+  readonly detectOptions: DetectOptions;
   fields: PiField[];
   /** `domain#indicator` → first hit. */
   readonly hits: Map<string, IndicatorHit>;
+  /** `detector, shape, reason` → the finding, its occurrences counted. */
+  readonly findings: Map<string, { -readonly [K in keyof Finding]: Finding[K] }>;
+}
+
+/** What an object's own leaves leave to be settled once the whole object has been walked. */
+interface ObjectScope {
+  readonly path: string;
+  /** Index into Walker.fields where this object's fields start (nested objects' follow theirs). */
+  readonly start: number;
+  coordinates?: { axis: Axis; path: string; shape: string; raw: unknown }[];
+  individualBusinesses?: { path: string; shape: string; value: string; item: DataItem }[];
 }
 
 /**
  * `path` has indices (`buyers[1].name`) and locates the value; `shape` has none (`buyers.name`)
  * and keys the memo; `parent` is the object path the value sits in; `key` is its own name.
  */
-function walk(w: Walker, value: unknown, path: string, shape: string, parent: string, key: string, depth: number): void {
+function walk(w: Walker, value: unknown, path: string, shape: string, parent: string, key: string, depth: number, scope: ObjectScope | undefined): void {
   if (depth > MAX_DEPTH) throw new XbError('XB_PARSE_TOO_DEEP', `record nests deeper than ${MAX_DEPTH} levels at ${path}`);
-  if (typeof value === 'string') return leaf(w, value, path, shape, parent, key, true);
+  if (typeof value === 'string') return leaf(w, value, path, shape, parent, key, true, scope);
   if (typeof value === 'number') {
     // An age of 12 is PI in an age field; phone and ID numbers sent as JSON numbers are identifiers anywhere.
-    if (Number.isFinite(value)) leaf(w, String(value), path, shape, parent, key, value >= 1e10);
+    if (Number.isFinite(value)) leaf(w, String(value), path, shape, parent, key, value >= 1e10, scope);
     return;
   }
   // `importantData: true` names its data by the field alone.
-  if (typeof value === 'boolean') return leaf(w, String(value), path, shape, parent, key, false);
+  if (typeof value === 'boolean') return leaf(w, String(value), path, shape, parent, key, false, scope);
   if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) walk(w, value[i], `${path}[${i}]`, shape, parent, key, depth + 1);
+    // An array's leaves belong to the object holding the array.
+    for (let i = 0; i < value.length; i++) walk(w, value[i], `${path}[${i}]`, shape, parent, key, depth + 1, scope);
     return;
   }
+  const own: ObjectScope = { path, start: w.fields.length };
   for (const k of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[k];
-    walk(w, v, path ? `${path}.${k}` : k, shape ? `${shape}.${k}` : k, path, k, depth + 1);
+    const childPath = path ? `${path}.${k}` : k;
+    const childShape = shape ? `${shape}.${k}` : k;
+    if (typeof v === 'number' || typeof v === 'string') {
+      const axis = axisOf(w, k);
+      if (axis) (own.coordinates ??= []).push({ axis, path: childPath, shape: childShape, raw: v });
+    }
+    walk(w, v, childPath, childShape, path, k, depth + 1, own);
   }
+  if (own.coordinates) pairCoordinates(w, own);
+  if (own.individualBusinesses) settleIndividualBusinesses(w, own);
 }
 
-function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string, detectable: boolean): void {
+/** Identifier kinds a field's own name already keys: a detector finding the same kind there adds nothing. */
+const KEYED_BY_NAME = new Set(['passport', 'account']);
+
+function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string, detectable: boolean, scope: ObjectScope | undefined): void {
   const item = lookup(w.names, w.domain.fieldNames, shape, parent, key);
   if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, sensitive: item.sensitive, via: 'field-name', value });
   for (const ref of lookup(w.indicatorNames, w.indicators.fields, shape, parent, key) ?? []) hit(w, ref, 'field-name');
   if (w.indicators.pattern && detectable) findKeywords(w, w.indicators.pattern, value);
   // A labelled identifier field is keyed by identify/; any other string may still hide one.
   if (!detectable || item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
-  for (const hit of detect(value, w.onDate)) {
-    const detected = w.domain.detectorItems.get(hit.detector);
+  for (const found of detect(value, w.onDate, w.detectOptions, key)) {
+    const detected = w.domain.detectorItems.get(found.detector);
     if (!detected) continue;
+    // One field, one reading: `passportNo` is already the passport, `coordinates` already the location.
+    if (item && (detected.id === item.id || (item.identifies && item.identifies === detected.identifies && KEYED_BY_NAME.has(item.identifies)))) continue;
+    if (found.detector === 'uscc-92' && scope) {
+      (scope.individualBusinesses ??= []).push({ path, shape, value: found.value, item: detected });
+      continue;
+    }
+    if (found.reason) {
+      finding(w, found.detector, detected, path, shape, found.reason);
+      continue;
+    }
     w.fields.push({
       path,
       parent: path,
@@ -104,9 +166,94 @@ function leaf(w: Walker, value: string, path: string, shape: string, parent: str
       identifies: detected.identifies,
       sensitive: detected.sensitive,
       via: 'detector',
-      value: hit.value,
+      value: found.value,
     });
   }
+}
+
+function finding(w: Walker, detector: Detector, item: DataItem, path: string, shape: string, reason: FindingReason): void {
+  const id = `${detector}\0${shape}\0${reason}`;
+  const seen = w.findings.get(id);
+  if (seen) seen.occurrences++;
+  else w.findings.set(id, { detector, dataItem: item.id, path, confidence: 'low', reason, occurrences: 1 });
+}
+
+function axisOf(w: Walker, key: string): Axis | undefined {
+  // Most names end in none of the words' last letters (t, g, n, e, u, 度): skip them without a lookup.
+  const last = key.charCodeAt(key.length - 1) | 0x20;
+  if (last !== 0x74 && last !== 0x67 && last !== 0x6e && last !== 0x65 && last !== 0x75 && key[key.length - 1] !== '度') return undefined;
+  let axis = w.axes.get(key);
+  if (axis === undefined) w.axes.set(key, (axis = coordinateAxis(key) ?? null));
+  return axis ?? undefined;
+}
+
+/**
+ * Sibling fields naming the two halves of one point (`lat`/`lng`, `gpsLat`/`gpsLng`, `收货纬度`/
+ * `收货经度`): precise and inside the polygon, they are a precise location of the object's person;
+ * precise and outside, a finding (the polygon is coarse); imprecise, nothing.
+ */
+function pairCoordinates(w: Walker, scope: ObjectScope): void {
+  const item = w.domain.detectorItems.get('coordinates');
+  if (!item || !scope.coordinates) return;
+  const own = ownFields(w, scope);
+  // Fields the dictionary already names as the location (`lat`, `longitude`) are counted by name.
+  const named = new Set(own.filter((f) => f.dataItem === item.id).map((f) => f.path));
+  const lons = new Map<string, (typeof scope.coordinates)[number]>();
+  for (const c of scope.coordinates) if (c.axis.axis === 'lon' && !lons.has(c.axis.prefix)) lons.set(c.axis.prefix, c);
+  for (const lat of scope.coordinates) {
+    if (lat.axis.axis !== 'lat') continue;
+    const lon = lons.get(lat.axis.prefix);
+    const a = readCoordinate(lat.raw);
+    const b = lon && readCoordinate(lon.raw);
+    if (!lon || !a || !b || named.has(lat.path) || named.has(lon.path)) continue;
+    const verdict = judgePair(a, b, w.precision, w.polygon);
+    if (verdict === 'outside') finding(w, 'coordinates', item, lat.path, lat.shape, 'outside-polygon');
+    if (verdict !== 'precise-inside') continue;
+    w.fields.push({
+      path: lat.path,
+      parent: scope.path,
+      dataItem: item.id,
+      subject: subjectOf(own, lat.axis.prefix),
+      identifies: item.identifies,
+      sensitive: item.sensitive,
+      via: 'field-name',
+      value: `${a.text},${b.text}`,
+    });
+  }
+}
+
+/** Type-92 codes (个体工商户) are one natural person's: PI beside the operator's name, a finding otherwise. */
+function settleIndividualBusinesses(w: Walker, scope: ObjectScope): void {
+  const names = ownFields(w, scope).filter((f) => f.identifies === 'name');
+  const subject = subjectOf(names, '');
+  for (const u of scope.individualBusinesses ?? []) {
+    if (names.length === 0) {
+      finding(w, 'uscc-92', u.item, u.path, u.shape, 'no-operator-name');
+      continue;
+    }
+    w.fields.push({ path: u.path, parent: scope.path, dataItem: u.item.id, subject, identifies: u.item.identifies, sensitive: u.item.sensitive, via: 'field-name', value: u.value });
+  }
+}
+
+/** The fields this object's own names gave (not its nested objects', not detector hits). */
+function ownFields(w: Walker, scope: ObjectScope): PiField[] {
+  const out: PiField[] = [];
+  for (let i = scope.start; i < w.fields.length; i++) {
+    const f = w.fields[i] as PiField;
+    if (f.parent === scope.path && f.via === 'field-name') out.push(f);
+  }
+  return out;
+}
+
+/**
+ * The role a confirmed value joins: the one role among `fields`, or the role its name prefix
+ * spells (`shipperLat` → shipper), else the object's unnamed person.
+ */
+function subjectOf(fields: readonly PiField[], prefix: string): string | undefined {
+  const roles = new Set(fields.map((f) => f.subject));
+  if (roles.size === 1) return [...roles][0];
+  if (prefix) for (const r of roles) if (r && prefix.startsWith(r)) return r;
+  return undefined;
 }
 
 function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {

@@ -8,7 +8,21 @@ import { Type, type Static } from '@sinclair/typebox';
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'lower-case id: letters, digits, dashes' });
 const Text = Type.Object({ zh: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 
-export const DETECTORS = ['resident-id', 'mobile'] as const;
+/** Value detectors (agent/classify/detectors/README.md says what each accepts). */
+export const DETECTORS = [
+  'resident-id',
+  'mobile',
+  'landline',
+  'email',
+  'bank-card',
+  'bank-account',
+  'passport',
+  'travel-permit',
+  'ip-address',
+  'licence-plate',
+  'coordinates',
+  'uscc-92',
+] as const;
 /** What a data item's value says about who the person is (identify/ picks the strongest). */
 export const IDENTIFIES = ['resident-id', 'passport', 'contact', 'account', 'name', 'address', 'gender', 'age'] as const;
 /**

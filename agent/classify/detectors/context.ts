@@ -1,0 +1,66 @@
+/**
+ * Label context for identifiers without a checksum (regs/national-rules.md, "Identifiers"): a label
+ * word (护照, 账号, passport…) in the field's own name or ending at most LABEL_WINDOW characters
+ * before the value. Only candidates pay for this check; the prefilters run first.
+ */
+import { normalizeTerm } from '../../policy/terms.js';
+
+/** How far before a value a label word may end: `护照号码：E12345678`, `Passport No.: E12345678`. */
+export const LABEL_WINDOW = 8;
+
+/** A set of lower-case label words, matched in free text and in field names. */
+export interface Labels {
+  readonly words: readonly string[];
+  readonly longest: number;
+}
+
+export function labels(...words: string[]): Labels {
+  const lower = words.map((w) => w.toLowerCase());
+  return { words: lower, longest: Math.max(...lower.map((w) => w.length)) };
+}
+
+/** True if a label word ends at most LABEL_WINDOW characters before `start` in `text`. */
+export function labelBefore(text: string, start: number, set: Labels): boolean {
+  const window = text.slice(Math.max(0, start - LABEL_WINDOW - set.longest), start).toLowerCase();
+  for (const w of set.words) {
+    const at = window.lastIndexOf(w);
+    if (at >= 0 && window.length - (at + w.length) <= LABEL_WINDOW) return true;
+  }
+  return false;
+}
+
+/** A field's name, normalized once and only when a candidate asks (names can be long and hostile). */
+export type FieldName = string | (() => string);
+
+/** A FieldName that normalizes `key` on first use. */
+export function fieldName(key: string | undefined): FieldName | undefined {
+  if (key === undefined) return undefined;
+  let term: string | undefined;
+  return () => (term ??= normalizeTerm(key));
+}
+
+/** True if the field name holds a label word (`passportNo`, `holder_passport`, `收款账号`). */
+export function labelInKey(key: FieldName | undefined, set: Labels): boolean {
+  if (key === undefined) return false;
+  const term = typeof key === 'string' ? normalizeTerm(key) : key();
+  if (term === '') return false;
+  for (const w of set.words) if (term.includes(w.replace(/\s+/g, ''))) return true;
+  return false;
+}
+
+/** Either kind of label context. */
+export const labelled = (text: string, start: number, key: FieldName | undefined, set: Labels): boolean =>
+  labelBefore(text, start, set) || labelInKey(key, set);
+
+/** Words that say a number is an order, parcel or transaction number, not a person's. */
+export const ORDER_LABELS = labels('订单', '单号', '运单', '快递', '物流', '流水', '交易号', '编号', '批次', 'order', 'tracking', 'waybill', 'parcel', 'invoice', 'txn', 'serial', 'sku', 'batch');
+
+/**
+ * Visit every match of the global regex `re` in `text`. Unlike String#matchAll it does not clone
+ * the regex on each call, which on short strings costs more than the match itself.
+ */
+export function eachMatch(re: RegExp, text: string, visit: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) visit(m);
+  re.lastIndex = 0;
+}
