@@ -261,8 +261,13 @@ function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
   if (!w.hits.has(id)) w.hits.set(id, { domain: ref.domain, indicator: ref.indicator, via });
 }
 
+/** Characters NFKC may change: anything but ASCII and the CJK unified ideographs (U+4E00-9FFF). */
+const NFKC_SENSITIVE = /[^\x00-\x7F\u4E00-\u9FFF]/;
+const UPPER = /[A-Z]/;
+
 function findKeywords(w: Walker, pattern: RegExp, value: string): void {
-  const text = value.normalize('NFKC').toLowerCase();
+  // Keywords are stored NFKC-normalized and lower-case; most values need neither step.
+  const text = NFKC_SENSITIVE.test(value) ? value.normalize('NFKC').toLowerCase() : UPPER.test(value) ? value.toLowerCase() : value;
   pattern.lastIndex = 0;
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     for (const ref of w.indicators.keywords.get(m[0]) ?? []) hit(w, ref, 'keyword');

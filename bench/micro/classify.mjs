@@ -34,8 +34,10 @@ const shipment = (n) => ({
 });
 function body(targetBytes) {
   const shipments = [];
-  let n = 0;
-  while (JSON.stringify({ shipments }).length < targetBytes) shipments.push(shipment(n++));
+  for (let bytes = 16, n = 0; bytes < targetBytes; n++) {
+    shipments.push(shipment(n));
+    bytes += Buffer.byteLength(JSON.stringify(shipment(n))) + 1;
+  }
   return Buffer.from(JSON.stringify({ shipments }));
 }
 

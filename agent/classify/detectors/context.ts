@@ -11,12 +11,14 @@ export const LABEL_WINDOW = 8;
 /** A set of lower-case label words, matched in free text and in field names. */
 export interface Labels {
   readonly words: readonly string[];
+  /** The words as field names normalize them (no spaces), for labelInKey. */
+  readonly terms: readonly string[];
   readonly longest: number;
 }
 
 export function labels(...words: string[]): Labels {
   const lower = words.map((w) => w.toLowerCase());
-  return { words: lower, longest: Math.max(...lower.map((w) => w.length)) };
+  return { words: lower, terms: lower.map((w) => w.replace(/\s+/g, '')), longest: Math.max(...lower.map((w) => w.length)) };
 }
 
 /** True if a label word ends at most LABEL_WINDOW characters before `start` in `text`. */
@@ -44,7 +46,7 @@ export function labelInKey(key: FieldName | undefined, set: Labels): boolean {
   if (key === undefined) return false;
   const term = typeof key === 'string' ? normalizeTerm(key) : key();
   if (term === '') return false;
-  for (const w of set.words) if (term.includes(w.replace(/\s+/g, ''))) return true;
+  for (const w of set.terms) if (term.includes(w)) return true;
   return false;
 }
 
