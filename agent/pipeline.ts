@@ -138,7 +138,7 @@ export async function inspect(
 function transfer(deps: PipelineDeps) {
   return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
     const now = deps.clock.now();
-    const { subjects, counted, decision, failure, ms } = await inspect(req.body, route, snapshot, deps, transferId, now, 'count');
+    const { classified, subjects, counted, decision, failure, ms } = await inspect(req.body, route, snapshot, deps, transferId, now, 'count');
 
     const t1 = performance.now();
     await recordTransfer(deps.evidence, {
@@ -168,6 +168,7 @@ function transfer(deps: PipelineDeps) {
       filings: filingIds(decision),
       records: subjects?.recordCount ?? 0,
       persons: counted?.persons.length ?? 0,
+      findings: classified?.findings?.length ?? 0,
       bytes: req.body.bytes.length,
       errorCode: failure?.code,
       ms,

@@ -99,6 +99,8 @@ interface Report {
   records: number;
   catalog: { field: string; dataItem: string; name: string; via: string; subject: string; sensitive: string; occurrences: number }[];
   indicators: { domain: string; indicator: string; via: string }[];
+  /** Low-confidence hits: shown for review, never counted. */
+  findings: { detector: string; dataItem: string; field: string; reason: string; occurrences: number }[];
   subjects: { occurrences: number; distinct: number; sensitive: number; byBasis: Record<string, number> };
   counters: { counter: string; before: number; added: number; after: number }[];
   decision: { kind: string; reason: string; enforceWouldBlock: boolean; error: string | undefined; rules: { rule: string; obligation: string; threshold: string; citation: string }[] };
@@ -135,6 +137,7 @@ function describe(r: Inspection, route: RouteRuntime, bytes: number, ephemeral: 
     records: r.subjects?.recordCount ?? r.classified?.records.length ?? 0,
     catalog: [...catalog.values()].sort((a, b) => a.field.localeCompare(b.field)),
     indicators: (r.classified?.indicators ?? []).map((h) => ({ ...h })),
+    findings: (r.classified?.findings ?? []).map((f) => ({ detector: f.detector, dataItem: f.dataItem, field: f.path.replace(/\[\d+\]/g, '[]'), reason: f.reason, occurrences: f.occurrences })),
     subjects: {
       occurrences: r.subjects?.subjects.length ?? 0,
       distinct: r.counted?.persons.length ?? 0,
@@ -162,6 +165,8 @@ function render(r: Report): string {
     ...r.catalog.map((c) => `  ${c.field.padEnd(36)} ${c.dataItem} (${c.name}) via ${c.via}, subject ${c.subject}${c.sensitive === 'no' ? '' : `, sensitive (${c.sensitive})`} ×${c.occurrences}`),
   ];
   if (r.indicators.length > 0) out.push('', 'important-data indicators', ...r.indicators.map((i) => `  ${i.domain}#${i.indicator} via ${i.via}`));
+  if (r.findings.length > 0)
+    out.push('', 'for review (low confidence, not counted)', ...r.findings.map((f) => `  ${f.field.padEnd(36)} ${f.detector} → ${f.dataItem}? (${f.reason}) ×${f.occurrences}`));
   out.push(
     '',
     `subjects: ${r.subjects.occurrences} found, ${r.subjects.distinct} distinct persons, ${r.subjects.sensitive} sensitive; keys by ${Object.entries(r.subjects.byBasis).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}${r.keys === 'ephemeral' ? ' (ephemeral key: no identity key configured yet)' : ''}`,

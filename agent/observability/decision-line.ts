@@ -20,6 +20,8 @@ export interface DecisionLine {
   filings: string[];
   records: number;
   persons: number;
+  /** Low-confidence detector hits for review (never counted): how many kinds, not their values. */
+  findings: number;
   bytes: number;
   errorCode: string | undefined;
   /** Milliseconds per stage. */

@@ -74,13 +74,15 @@ describe('xborder CLI', () => {
 
     // The dry run peeks at the same store: person 1 is already counted, person 2 would be new.
     const batch = join(dir, 'batch.json');
-    writeFileSync(batch, JSON.stringify([shipment(1, 'O-2'), shipment(2, 'O-3')]));
+    writeFileSync(batch, JSON.stringify([shipment(1, 'O-2'), { ...shipment(2, 'O-3'), remark: 'E12345678' }]));
     const dry = () => spawnSync(process.execPath, [BIN, 'classify', '--route', 'r', '--config', config, '--json', batch], { cwd: dir, encoding: 'utf8' });
     for (let i = 0; i < 2; i++) {
       const run = dry();
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
-      const report = JSON.parse(run.stdout) as { counters: unknown[]; decision: { kind: string }; catalog: { field: string; dataItem: string }[]; keys: string };
+      const report = JSON.parse(run.stdout) as { counters: unknown[]; decision: { kind: string }; catalog: { field: string; dataItem: string }[]; keys: string; findings: unknown[] };
+      // A passport-like value with no label is shown for review and counted for nobody.
+      expect(report.findings).toEqual([{ detector: 'passport', dataItem: 'passport-number', field: 'remark', reason: 'no-label', occurrences: 1 }]);
       expect(report.counters).toEqual([{ counter: 'guangxi-2025/live-commerce/limited', before: 1, added: 1, after: 2 }]);
       expect(report.decision.kind).toBe('allow');
       expect(report.keys).toBe('configured');
