@@ -54,6 +54,8 @@ const DEFAULT_LIMITS: BodyLimits = DEFAULTS.limits;
 
 /** Parse a body into records as its Content-Type says, within the route's options. */
 export function parse(body: Body, options: ParseOptions): Records {
+  // No bytes, nothing to inspect: a bodiless POST carries no data whatever its headers say.
+  if (body.bytes.length === 0) return { records: [] };
   const header = body.contentType;
   const type = header === undefined ? undefined : parseMediaType(header);
   if (!type) throw new XbError('XB_BODY_UNSUPPORTED_TYPE', header === undefined ? 'the request has no content-type' : 'the request content-type is malformed');

@@ -140,6 +140,12 @@ describe('counter scope and value detectors', () => {
     expect(((await big.json()) as { code: string }).code).toBe('XB_BODY_TOO_LARGE');
   });
 
+  it('forwards an empty body, which carries nothing to inspect, whatever its content type', async () => {
+    const res = await fetch(`${gw.dataUrl}/delivery/ping`, { method: 'POST' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-xborder-decision')).toBe('allow');
+  });
+
   it('guards the admin API with the bearer token', async () => {
     expect((await fetch(`${gw.adminUrl}/healthz`)).status).toBe(200);
     const res = await fetch(`${gw.adminUrl}/api/status`);
