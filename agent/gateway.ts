@@ -5,9 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createAdminPlane } from './admin/index.js';
+import { buildFingerprintIndex, type FingerprintIndex } from './classify/fingerprints.js';
 import { systemClock, chinaYear, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config/load.js';
 import { openEmbeddedStore } from './count/store/embedded.js';
+import type { FingerprintStore } from './count/store/types.js';
 import { createForwarder } from './forward/index.js';
 import { loadIdentityKey, readSecret } from './identify/key.js';
 import { createLogger, type Logger } from './observability/log.js';
@@ -55,6 +57,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   try {
     await store.checkKeyFingerprint(chinaYear(clock.now()), identity.fingerprint);
+    const fingerprints = () => loadFingerprints(store, identity.key);
+    const registered = await fingerprints();
+    snapshot = buildSnapshot(loaded, policy, registered);
     const evidence = await openEvidenceLog({ dir: config.evidence.dir, gatewayId: config.gatewayId, fsync: config.evidence.fsync, fsyncIntervalMs: config.evidence.fsyncIntervalMs });
     closers.push(async () => {
       await evidence.append({ kind: 'STOP', timeMs: clock.now().getTime(), lifecycle: { policyRevision: snapshot.policy.revision, version: VERSION } });
@@ -66,7 +71,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const forwarder = createForwarder(config.upstream);
     closers.push(() => forwarder.close());
     const current = () => snapshot;
-    const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), evidence, clock, log });
+    const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), fingerprints, evidence, clock, log });
     const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log });
 
     const data = createDataPlane({ bodyLimit: config.limits.bodyBytes, log, handle });
@@ -87,7 +92,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       close: closeAll,
     };
     log.info(
-      { dataUrl: gateway.dataUrl, adminUrl: gateway.adminUrl, gatewayId: config.gatewayId, policyRevision: policy.revision, routes: [...snapshot.routes.keys()], mode: config.mode, store: config.store.kind, keySource: identity.source },
+      { dataUrl: gateway.dataUrl, adminUrl: gateway.adminUrl, gatewayId: config.gatewayId, policyRevision: policy.revision, routes: [...snapshot.routes.keys()], fingerprints: registered?.size ?? 0, mode: config.mode, store: config.store.kind, keySource: identity.source },
       'xborder.started',
     );
     return gateway;
@@ -95,4 +100,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await closeAll();
     throw err;
   }
+}
+
+/** The registered fingerprints as the hot path matches them; confirmed against the store's exact set. */
+export async function loadFingerprints(store: FingerprintStore, identityKey: Buffer): Promise<FingerprintIndex | undefined> {
+  return buildFingerprintIndex(identityKey, await store.fingerprints(), (key) => store.hasFingerprint(key));
 }

@@ -1,9 +1,11 @@
 /**
- * Hot reload (admin `POST /api/reload`, SIGHUP): read the config and the packs again, validate
- * them with the same code as start, and swap the whole snapshot at once. Transfers in flight keep
- * the snapshot they started with. A broken config or pack is refused and the running one kept.
- * Keys that only a restart can change (listeners, store, keys, evidence, limits) are reported.
+ * Hot reload (admin `POST /api/reload`, SIGHUP): read the config, the packs and the registered
+ * fingerprints again, validate them with the same code as start, and swap the whole snapshot at
+ * once. Transfers in flight keep the snapshot they started with. A broken config or pack is
+ * refused and the running one kept. Keys that only a restart can change (listeners, store, keys,
+ * evidence, limits) are reported.
  */
+import type { FingerprintIndex } from './classify/fingerprints.js';
 import type { Clock } from './clock.js';
 import { loadConfig, type Config } from './config/load.js';
 import { XbError, toXbError } from './errors.js';
@@ -40,6 +42,8 @@ export function createReloader(opts: {
   running: Config;
   current: () => PolicySnapshot;
   swap: (next: PolicySnapshot) => void;
+  /** The registered fingerprints, read again on every reload (`xborder fingerprints add` while running). */
+  fingerprints?: () => Promise<FingerprintIndex | undefined>;
   evidence: EvidenceLog;
   clock: Clock;
   log: Logger;
@@ -52,7 +56,7 @@ export function createReloader(opts: {
     try {
       const loaded = loadConfig(opts.configFile);
       config = loaded.config;
-      next = buildSnapshot(loaded, compilePolicy(loadPacks(config.policy.dir)));
+      next = buildSnapshot(loaded, compilePolicy(loadPacks(config.policy.dir)), await opts.fingerprints?.());
     } catch (err) {
       const cause = toXbError(err);
       opts.log.warn({ code: cause.code }, 'xborder.reload_refused');

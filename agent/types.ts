@@ -48,7 +48,8 @@ export interface ClassifiedRecord {
 export interface IndicatorHit {
   readonly domain: string;
   readonly indicator: string;
-  readonly via: 'field-name' | 'keyword';
+  /** `fingerprint`: a value the company registered as important data (`xborder fingerprints add`). */
+  readonly via: 'field-name' | 'keyword' | 'fingerprint';
 }
 
 /**

@@ -17,6 +17,7 @@ import type { DataItem, Domain } from '../policy/types.js';
 import { normalizeTerm } from '../policy/terms.js';
 import type { Detector } from '../policy/schema.js';
 import type { Classified, ClassifiedRecord, Finding, FindingReason, IndicatorHit, PiField, Records } from '../types.js';
+import { matchesFingerprint, type FingerprintIndex } from './fingerprints.js';
 import { CHINA, DEFAULT_PRECISION, coordinateAxis, judgePair, readCoordinate, type Polygon } from './detectors/coordinates.js';
 import { detect, type DetectOptions } from './detectors/index.js';
 
@@ -45,8 +46,14 @@ function memoOf<K extends object, V>(map: WeakMap<K, Map<string, V>>, key: K): M
   return m;
 }
 
+/** The indicator index of a route, with the registered fingerprints when there are any (policy/snapshot.ts). */
+export type RouteIndicators = IndicatorIndex & { readonly fingerprints?: FingerprintIndex | undefined };
+
+/** Where a registered value is reported: the national rules' indicator (cn-national.yaml). */
+export const FINGERPRINT_HIT: IndicatorRef = { domain: 'cn-national/national', indicator: 'registered-important-data' };
+
 /** Classify records against `domain`; look for the important-data indicators of `indicators`. */
-export function classify(input: Records, domain: Domain, onDate: Date, indicators: IndicatorIndex = EMPTY_INDEX, options: ClassifyOptions = {}): Classified {
+export function classify(input: Records, domain: Domain, onDate: Date, indicators: RouteIndicators = EMPTY_INDEX, options: ClassifyOptions = {}): Classified {
   const seen = new Set<string>();
   const records: ClassifiedRecord[] = [];
   const precision = options.coordinatePrecision ?? DEFAULT_PRECISION;
@@ -55,6 +62,7 @@ export function classify(input: Records, domain: Domain, onDate: Date, indicator
     domain,
     names: memoOf(memo, domain),
     indicators,
+    fingerprints: indicators.fingerprints,
     indicatorNames: memoOf(indicatorMemo, indicators),
     axes: memoOf(axisMemo, domain),
     onDate,
@@ -78,6 +86,7 @@ interface Walker {
   readonly domain: Domain;
   readonly names: Map<string, DataItem | null>;
   readonly indicators: IndicatorIndex;
+  readonly fingerprints: FingerprintIndex | undefined;
   readonly indicatorNames: Map<string, readonly IndicatorRef[] | null>;
   readonly axes: Map<string, Axis | null>;
   readonly onDate: Date;
@@ -143,6 +152,8 @@ function leaf(w: Walker, value: string, path: string, shape: string, parent: str
   if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, sensitive: item.sensitive, via: 'field-name', value });
   for (const ref of lookup(w.indicatorNames, w.indicators.fields, shape, parent, key) ?? []) hit(w, ref, 'field-name');
   if (w.indicators.pattern && detectable) findKeywords(w, w.indicators.pattern, value);
+  // A registered value counts in any field, as a string or a number; one hit per transfer is enough.
+  if (w.fingerprints && !w.hits.has(FINGERPRINT_ID) && matchesFingerprint(w.fingerprints, value)) hit(w, FINGERPRINT_HIT, 'fingerprint');
   // A labelled identifier field is keyed by identify/; any other string may still hide one.
   if (!detectable || item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
   for (const found of detect(value, w.onDate, w.detectOptions, key)) {
@@ -255,6 +266,8 @@ function subjectOf(fields: readonly PiField[], prefix: string): string | undefin
   if (prefix) for (const r of roles) if (r && prefix.startsWith(r)) return r;
   return undefined;
 }
+
+const FINGERPRINT_ID = `${FINGERPRINT_HIT.domain}#${FINGERPRINT_HIT.indicator}`;
 
 function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
   const id = `${ref.domain}#${ref.indicator}`;

@@ -19,6 +19,7 @@ import { citeShort } from '../observability/decision-line.js';
 import { inspect, type Inspection } from '../pipeline.js';
 import { compilePolicy } from '../policy/compile.js';
 import { loadPacks } from '../policy/load.js';
+import { loadFingerprints } from '../gateway.js';
 import { buildSnapshot, type RouteRuntime } from '../policy/snapshot.js';
 
 /** Media type by file extension, when `--type` does not say. */
@@ -45,9 +46,9 @@ export async function classifyCommand(args: readonly string[]): Promise<number> 
     return 2;
   }
   const loaded = loadConfig(values.config ?? 'xborder.yaml');
-  const snapshot = buildSnapshot(loaded, compilePolicy(loadPacks(loaded.config.policy.dir)));
-  const route = snapshot.routes.get(values.route);
-  if (!route) throw new XbError('XB_ROUTE_NOT_FOUND', `no route ${values.route}; configured: ${[...snapshot.routes.keys()].join(', ')}`);
+  const policy = compilePolicy(loadPacks(loaded.config.policy.dir));
+  if (!loaded.config.routes.some((r) => r.id === values.route))
+    throw new XbError('XB_ROUTE_NOT_FOUND', `no route ${values.route}; configured: ${loaded.config.routes.map((r) => r.id).join(', ')}`);
   const contentType = values.type ?? BY_EXTENSION[extname(file).toLowerCase()];
   let bytes: Buffer;
   try {
@@ -57,8 +58,12 @@ export async function classifyCommand(args: readonly string[]): Promise<number> 
     return 1;
   }
   const { identity, ephemeral } = dryRunKey(loaded.config);
-  const store = existsSync(loaded.config.store.path) ? openEmbeddedStore(loaded.config.store.path) : emptyStore;
+  const embedded = existsSync(loaded.config.store.path) ? openEmbeddedStore(loaded.config.store.path) : undefined;
+  const store = embedded ?? emptyStore;
   try {
+    // Registered fingerprints match only under the key they were registered with.
+    const snapshot = buildSnapshot(loaded, policy, embedded && !ephemeral ? await loadFingerprints(embedded, identity.key) : undefined);
+    const route = snapshot.routes.get(values.route) as RouteRuntime;
     const result = await inspect({ bytes, contentType, contentEncoding: undefined }, route, snapshot, { store, identity, log: pino({ level: 'silent' }) }, 'dry-run', systemClock.now(), 'peek');
     const report = describe(result, route, bytes.length, ephemeral);
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));

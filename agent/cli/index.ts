@@ -1,7 +1,7 @@
 /**
  * The `xborder` command line. `start [--config FILE]` runs the gateway until SIGINT/SIGTERM
  * (SIGHUP reloads); `policy lint|explain|docs` read the packs; `evidence verify DIR` checks every
- * chain under DIR. Other commands of DESIGN's contract arrive with their issues and say so.
+ * chain under DIR; `fingerprints add|count` register important data (cli/fingerprints.ts). Other commands of DESIGN's contract arrive with their issues and say so.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { startGateway } from '../gateway.js';
 import { createLogger } from '../observability/log.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { classifyCommand } from './classify.js';
+import { fingerprintsCommand } from './fingerprints.js';
 import { compilePolicy } from '../policy/compile.js';
 import { explainItem, findItem, withItemTable } from '../policy/explain.js';
 import { loadPacks } from '../policy/load.js';
@@ -25,7 +26,11 @@ const USAGE = `usage:
   xborder policy schema FILE           write the pack schema as JSON Schema (policy/pack.schema.json)
   xborder classify --route ID [--config FILE] [--type MEDIA-TYPE] [--json] FILE
                                        dry run: what the gateway would find and decide; counts nothing
-  xborder evidence verify DIR          verify every evidence chain under DIR`;
+  xborder evidence verify DIR          verify every evidence chain under DIR
+  xborder fingerprints add FILE [--config FILE]
+                                       register the values in FILE (one a line) as important data
+  xborder fingerprints count [--config FILE]
+                                       how many values are registered`;
 
 const PLANNED = new Set(['counts', 'backfill', 'report']);
 const SHIPPED_PACKS = join(PACKAGE_ROOT, 'policy', 'packs');
@@ -36,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'evidence' && rest[0] === 'verify') return verify(rest.slice(1));
   if (command === 'policy') return policy(rest);
   if (command === 'classify') return classifyCommand(rest).catch((err: unknown) => failed(err));
+  if (command === 'fingerprints') return fingerprintsCommand(rest).catch((err: unknown) => failed(err));
   if (command === '--help' || command === '-h' || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

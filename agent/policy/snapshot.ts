@@ -10,6 +10,7 @@ import type { BodyLimits, CsvSettings, ParseOptions } from '../parse/index.js';
 import { loadMessageType, type MessageType } from '../parse/protobuf.js';
 import { compileRecordRoot, type RecordRoot } from '../parse/recordRoot.js';
 import { keyPath, type SourceIssue } from '../yaml-source.js';
+import type { FingerprintIndex } from '../classify/fingerprints.js';
 import { indexIndicators, type IndicatorIndex } from './indicators.js';
 import type { CompiledPolicy, Counter, Domain, Rule } from './types.js';
 
@@ -34,10 +35,13 @@ export interface RouteRuntime extends ParseOptions {
   readonly failMode: 'closed' | 'open';
   /** Every counter of the route's domain, by ref: what decide() reads rules from. */
   readonly counters: ReadonlyMap<string, Counter>;
-  /** Domains whose important-data rules apply to this route: its own, then the regime's every-transfer lists. */
+  /**
+   * Domains whose important-data rules apply to this route: its own, the regime's every-transfer
+   * lists, and the national rules (Order 16 Art. 7 governs important data whatever the route).
+   */
   readonly indicatorDomains: readonly Domain[];
-  /** Their indicators, indexed for classify/. */
-  readonly indicators: IndicatorIndex;
+  /** Their indicators, indexed for classify/, with the registered fingerprints (if any). */
+  readonly indicators: IndicatorIndex & { readonly fingerprints?: FingerprintIndex | undefined };
 }
 
 export interface PolicySnapshot {
@@ -52,8 +56,11 @@ export interface PolicySnapshot {
   readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
 }
 
-/** Join config and policy; throws XB_CFG_INVALID naming the config line of each bad reference. */
-export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): PolicySnapshot {
+/**
+ * Join config and policy; throws XB_CFG_INVALID naming the config line of each bad reference.
+ * `fingerprints`: the registered important data (default none), matched on every route.
+ */
+export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fingerprints?: FingerprintIndex): PolicySnapshot {
   const { config, lineOf, shownFile } = loaded;
   const issues: SourceIssue[] = [];
   const issue = (segments: (string | number)[], path: string, message: string) =>
@@ -61,6 +68,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
   const known = [...policy.domains.values()].filter((d) => d.appliesTo === 'routes').map((d) => d.ref).join(', ');
   const routes = new Map<string, RouteRuntime>();
   const everyTransfer = policy.everyTransfer.get(config.company.regime) ?? [];
+  const nationalDomain = policy.domains.get(NATIONAL_DOMAIN);
   config.routes.forEach((r, i) => {
     const domain = policy.domains.get(r.domain);
     const at = (key: string, message: string) => issue(['routes', i, key], `routes[${i}].${key}`, message);
@@ -80,7 +88,10 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
       protobuf = loadedType.type;
     }
     const counters = new Map([...domain.limited, domain.general, domain.sensitive].map((c) => [c.ref, c]));
-    const indicatorDomains = [domain, ...everyTransfer].filter((d) => d.indicatorRules.length > 0);
+    const national = nationalDomain && nationalDomain !== domain ? [nationalDomain] : [];
+    const indicatorDomains = [domain, ...everyTransfer, ...national].filter((d) => d.indicatorRules.length > 0);
+    // Fingerprint hits are the national domain's indicator: only where its rules apply.
+    const matched = fingerprints && indicatorDomains.some((d) => d.ref === NATIONAL_DOMAIN) ? fingerprints : undefined;
     routes.set(r.id, {
       id: r.id,
       upstream: new URL(r.upstream),
@@ -95,7 +106,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy): Pol
       failMode: r.failMode,
       counters,
       indicatorDomains,
-      indicators: indexIndicators(indicatorDomains),
+      indicators: { ...indexIndicators(indicatorDomains), fingerprints: matched },
     });
   });
   config.company.adoptedLists.forEach((a, i) => {

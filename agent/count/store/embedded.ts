@@ -7,17 +7,19 @@
  *   members      year \0 counter \0 base64(key)  → 1 byte     (the exact set)
  *   cardinality  year \0 counter                 → number     (its size, kept in the same txn)
  *   meta         keyfp \0 year                   → fingerprint of the identity key
+ *   fingerprints base64(HMAC key)                → normalized value's length (registered
+ *                                                  important data; never the value: issue 4)
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { XbError } from '../../errors.js';
 import type { CountEntry } from '../../types.js';
 import { reaches } from '../ranges.js';
-import type { CheckAndAddResult, CounterStore, StoredDelta } from './types.js';
+import type { CheckAndAddResult, CounterStore, FingerprintStore, StoredDelta, StoredFingerprint } from './types.js';
 
 const PRESENT = Buffer.from([1]);
 
-export function openEmbeddedStore(path: string): CounterStore {
+export function openEmbeddedStore(path: string): CounterStore & FingerprintStore {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   let root: RootDatabase;
   try {
@@ -30,6 +32,7 @@ export function openEmbeddedStore(path: string): CounterStore {
   const members: Database<Buffer, string> = root.openDB({ name: 'members', encoding: 'binary' });
   const cardinality: Database<number, string> = root.openDB({ name: 'cardinality' });
   const meta: Database<string, string> = root.openDB({ name: 'meta' });
+  const prints: Database<number, string> = root.openDB({ name: 'fingerprints' });
 
   const pinFingerprint = (year: number, fp: string): void => {
     const stored = meta.get(`keyfp\0${year}`);
@@ -91,6 +94,37 @@ export function openEmbeddedStore(path: string): CounterStore {
     async checkKeyFingerprint(year: number, keyFingerprint: string): Promise<void> {
       const stored = meta.get(`keyfp\0${year}`);
       if (stored !== undefined && stored !== keyFingerprint) throw keyMismatch(year, stored, keyFingerprint);
+    },
+
+    async addFingerprints(fingerprints: readonly StoredFingerprint[]): Promise<number> {
+      try {
+        return await prints.transaction(() => {
+          let added = 0;
+          for (const f of fingerprints) {
+            const k = f.key.toString('base64');
+            if (prints.doesExist(k)) continue;
+            prints.putSync(k, f.length);
+            added++;
+          }
+          return added;
+        });
+      } catch (err) {
+        throw new XbError('XB_STORE_UNAVAILABLE', `embedded store write failed: ${(err as Error).message}`);
+      }
+    },
+
+    async fingerprints(): Promise<StoredFingerprint[]> {
+      const out: StoredFingerprint[] = [];
+      for (const { key, value } of prints.getRange()) out.push({ key: Buffer.from(key, 'base64'), length: value });
+      return out;
+    },
+
+    hasFingerprint(key: Buffer): boolean {
+      return prints.doesExist(key.toString('base64'));
+    },
+
+    async fingerprintCount(): Promise<number> {
+      return prints.getKeysCount();
     },
 
     async close(): Promise<void> {

@@ -36,7 +36,8 @@ interface Row {
   situation: string;
   kind: PackItem['kind'];
   obligation: PackItem['obligation'];
-  companies: 'ciio' | 'non-ciio';
+  /** Undefined: every company (the registered important data of issue 4). */
+  companies: 'ciio' | 'non-ciio' | undefined;
   /** Thresholds as [counter, min, max) — max undefined: unbounded. Empty: found by indicators. */
   bands: Band[];
   citation: string;
@@ -58,6 +59,8 @@ const WHO_NEEDS_WHAT: Row[] = [
   },
   { situation: 'a CIIO sends important data', kind: 'important-data', obligation: 'security-assessment', companies: 'ciio', bands: [], citation: 'Art. 7(1)' },
   { situation: 'a non-CIIO sends important data, any amount', kind: 'important-data', obligation: 'security-assessment', companies: 'non-ciio', bands: [], citation: 'Art. 7(2)' },
+  // Issue 4: data the company registered as important data (exact match), any company; CIIOs by Art. 7(1).
+  { situation: 'any company sends data it registered as important data', kind: 'important-data', obligation: 'security-assessment', companies: undefined, bands: [], citation: 'Art. 7(2)' },
   {
     situation: '≥ 1,000,000 persons’ PI, sensitive not included',
     kind: 'personal-information',
@@ -134,8 +137,9 @@ describe('the cn-national list (CAC Order No. 16)', () => {
     expect(item.citation).toContain('Order No. 16');
     expect(item.text.length).toBeGreaterThan(0);
     if (row.kind === 'important-data') {
-      expect(item.indicators).toEqual(['important-data-marking']);
-      expect(item.onIndicator).toBe('review');
+      // A marking may say "no": reviewed. A registered value matched exactly: blocked.
+      expect(item.indicators).toEqual([row.companies ? 'important-data-marking' : 'registered-important-data']);
+      expect(item.onIndicator).toBe(row.companies ? 'review' : 'block');
     }
   });
 
@@ -153,6 +157,7 @@ describe('the cn-national list (CAC Order No. 16)', () => {
     expect(compiled().indicatorRules.map((r) => [r.item, r.companies, r.onIndicator, r.obligation])).toEqual([
       [2, 'ciio', 'review', 'security-assessment'],
       [3, 'non-ciio', 'review', 'security-assessment'],
+      [8, undefined, 'block', 'security-assessment'],
     ]);
   });
 
