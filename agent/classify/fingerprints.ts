@@ -8,6 +8,7 @@
  * Why a filter of our own and not bloom-filters: docs/decisions/0006-fingerprint-filter.md.
  */
 import { personKey } from '../identify/key.js';
+import { NFKC_SENSITIVE } from './fold.js';
 
 /** HMAC basis of a fingerprint key, apart from every person key's basis. */
 export const FINGERPRINT_BASIS = 'fingerprint';
@@ -111,8 +112,6 @@ export function buildFingerprintIndex(
   return { size: stored.length, minLength, maxLength, filter, keyOf: (n) => fingerprintKey(identityKey, n), confirm: exact };
 }
 
-/** Characters NFKC may change: anything but ASCII and the CJK unified ideographs (U+4E00-9FFF). */
-const NFKC_SENSITIVE = /[^\x00-\x7F\u4E00-\u9FFF]/;
 const SPACE = /\s/;
 
 /** Is `value`, normalized, a registered fingerprint? */

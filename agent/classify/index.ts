@@ -18,6 +18,7 @@ import { normalizeTerm } from '../policy/terms.js';
 import type { Detector } from '../policy/schema.js';
 import type { Classified, ClassifiedRecord, Finding, FindingReason, IndicatorHit, PiField, Records } from '../types.js';
 import { matchesFingerprint, type FingerprintIndex } from './fingerprints.js';
+import { NFKC_SENSITIVE } from './fold.js';
 import { CHINA, DEFAULT_PRECISION, coordinateAxis, judgePair, readCoordinate, type Polygon } from './detectors/coordinates.js';
 import { detect, type DetectOptions } from './detectors/index.js';
 
@@ -274,8 +275,6 @@ function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
   if (!w.hits.has(id)) w.hits.set(id, { domain: ref.domain, indicator: ref.indicator, via });
 }
 
-/** Characters NFKC may change: anything but ASCII and the CJK unified ideographs (U+4E00-9FFF). */
-const NFKC_SENSITIVE = /[^\x00-\x7F\u4E00-\u9FFF]/;
 const UPPER = /[A-Z]/;
 
 function findKeywords(w: Walker, pattern: RegExp, value: string): void {
