@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../agent/gateway.js';
-import { counters, decisionLines, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
+import { counters, decisionLines, deliveryRoute, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
 import { residentId, shipment } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -22,24 +22,7 @@ describe('counter scope and value detectors', () => {
     env = testEnv();
     upstream = await startUpstream();
     gw = await env.start({
-      routes: [
-        {
-          id: 'delivery',
-          upstream: upstream.url,
-          recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
-          domain: 'guangxi-2025/live-commerce',
-          scenario: 'cross-border-delivery',
-          recordRoot: '$.shipments[*]',
-        },
-        {
-          id: 'delivery-open',
-          upstream: upstream.url,
-          recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
-          domain: 'guangxi-2025/live-commerce',
-          scenario: 'cross-border-delivery',
-          failMode: 'open',
-        },
-      ],
+      routes: [deliveryRoute('delivery', upstream.url), deliveryRoute('delivery-open', upstream.url, { recordRoot: '$', failMode: 'open' })],
     });
   });
 

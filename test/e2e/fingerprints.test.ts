@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { registerFingerprints } from '../../agent/cli/fingerprints.js';
 import type { Gateway } from '../../agent/gateway.js';
-import { counters, decisionLines, postJson, REPO, testEnv, type TestEnv } from '../helpers/gateway.js';
+import { counters, decisionLines, deliveryRoute, postJson, REPO, testEnv, type TestEnv } from '../helpers/gateway.js';
 import { shipment } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -23,16 +23,7 @@ describe('registered important data (fingerprints)', () => {
   let upstream: Upstream;
   let gw: Gateway;
   const config = () => ({
-    routes: [
-      {
-        id: 'sg',
-        upstream: upstream.url,
-        recipient: { name: 'SG Logistics Pte Ltd', country: 'SG' },
-        domain: 'guangxi-2025/live-commerce',
-        scenario: 'cross-border-delivery',
-        recordRoot: '$.shipments[*]',
-      },
-    ],
+    routes: [deliveryRoute('sg', upstream.url)],
   });
 
   beforeAll(async () => {

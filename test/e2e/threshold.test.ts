@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../agent/gateway.js';
 import { verifyEvidence } from '../../agent/record/index.js';
-import { counters, decisionLines, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
+import { counters, decisionLines, deliveryRoute, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
 import { shipment, shipperPhone } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -48,16 +48,7 @@ describe('threshold on the limited counter (Guangxi 2025 list, live commerce, it
   let gw: Gateway;
   const truth = new Set<number>();
   const batches = makeBatches();
-  const routes = (upstreamUrl: string) => [
-    {
-      id: 'sg-logistics',
-      upstream: upstreamUrl,
-      recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
-      domain: 'guangxi-2025/live-commerce',
-      scenario: 'cross-border-delivery',
-      recordRoot: '$.shipments[*]',
-    },
-  ];
+  const routes = (upstreamUrl: string) => [deliveryRoute('sg-logistics', upstreamUrl)];
 
   beforeAll(async () => {
     env = testEnv();

@@ -69,3 +69,14 @@ export async function counters(gw: Gateway): Promise<Record<string, number>> {
 
 export const decisionLines = (lines: readonly string[]) =>
   lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l['msg'] === 'xborder.decision');
+
+/** A live-commerce delivery route (Guangxi 2025, domain 3, scenario 跨境配送) to `upstream`. */
+export const deliveryRoute = (id: string, upstream: string, more: Record<string, unknown> = {}) => ({
+  id,
+  upstream,
+  recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
+  domain: 'guangxi-2025/live-commerce',
+  scenario: 'cross-border-delivery',
+  recordRoot: '$.shipments[*]',
+  ...more,
+});
