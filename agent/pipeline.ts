@@ -9,7 +9,7 @@ import { chinaDay, chinaYear, type Clock } from './clock.js';
 import { classify } from './classify/index.js';
 import { count, peekCount, planCount } from './count/index.js';
 import type { CounterStore } from './count/store/types.js';
-import { blockedRanges, decide, decideContext, decideStoreDown, decideUninspectable } from './decide/index.js';
+import { blockedRanges, decide, decideContext, decideOverLimit, decideStoreDown, decideUninspectable, OVER_LIMIT_CODES } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
 import type { Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
@@ -111,7 +111,8 @@ export async function inspect(
     subjects = timed('identify', () => identify(c, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile }));
   } catch (err) {
     if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;
-    return { classified, subjects, counted: undefined, decision: decideUninspectable(route.failMode, snapshot.mode), failure: err, ms };
+    const decision = OVER_LIMIT_CODES.has(err.code) ? decideOverLimit() : decideUninspectable(route.failMode, snapshot.mode);
+    return { classified, subjects, counted: undefined, decision, failure: err, ms };
   }
   const found = subjects;
   const input = {

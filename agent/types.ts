@@ -158,7 +158,7 @@ export interface Decision {
   readonly rules: readonly Citation[];
   /**
    * Machine-readable cause: `no-pi`, `within-thresholds`, `covered-by-filing`, `threshold-uncovered`,
-   * `important-data`, `important-data-review`, `uninspectable`, `store-unavailable`.
+   * `important-data`, `important-data-review`, `uninspectable`, `over-limit`, `store-unavailable`.
    */
   readonly reason: string;
   /** Monitor mode: what enforce mode would have done. Never a silent allow. */

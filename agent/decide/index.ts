@@ -88,6 +88,15 @@ export function decideUninspectable(failMode: 'closed' | 'open', mode: 'enforce'
     : { kind: 'flag', rules: [], reason: 'uninspectable', enforceWouldBlock: true };
 }
 
+/**
+ * A body over a resource limit (a decompression bomb, too many parts) is refused on every route:
+ * fail-open lets through what cannot be read, not what would exhaust the gateway.
+ */
+export const decideOverLimit = (): Decision => ({ kind: 'block', rules: [], reason: 'over-limit', enforceWouldBlock: true });
+
+/** Codes of bodies refused by decideOverLimit whatever the route's fail mode. */
+export const OVER_LIMIT_CODES: ReadonlySet<string> = new Set(['XB_BODY_DECOMPRESSED_TOO_LARGE', 'XB_BODY_TOO_MANY_PARTS']);
+
 /** The store could not count: a transfer carrying PI is refused (fail-closed), whatever the mode. */
 export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reason: 'store-unavailable', enforceWouldBlock: true });
 

@@ -3,6 +3,7 @@
  * a listed scenario → limited (items 4/6); any other PI (a buyer's name and phone, a resident ID
  * in an unlabelled remark) → general (items 5/7). Bad bodies are refused and never forwarded.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../agent/gateway.js';
 import { counters, decisionLines, deliveryRoute, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
@@ -121,6 +122,15 @@ describe('counter scope and value detectors', () => {
     });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { code: string }).code).toBe('XB_BODY_TOO_LARGE');
+  });
+
+  it('refuses a decompression bomb with 413 even on a fail-open route', async () => {
+    const before = upstream.received.length;
+    const bomb = gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20)); // ~2 KB expanding 1000×, past limits.maxRatio
+    const res = await fetch(`${gw.dataUrl}/delivery-open/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { code: string; reason: string })).toMatchObject({ code: 'XB_BODY_DECOMPRESSED_TOO_LARGE', reason: 'over-limit' });
+    expect(upstream.received.length).toBe(before);
   });
 
   it('forwards an empty body, which carries nothing to inspect, whatever its content type', async () => {
