@@ -16,6 +16,7 @@ export const ERRORS = {
   XB_KEY_INVALID: { status: 500, title: 'Identity key is missing or malformed' },
   XB_ROUTE_NOT_FOUND: { status: 404, title: 'No route with this id' },
   XB_BODY_TOO_LARGE: { status: 413, title: 'Body exceeds the configured limit' },
+  XB_BODY_TOO_LARGE_TO_INSPECT: { status: 413, title: 'Body is too large to inspect in its format' },
   XB_BODY_UNSUPPORTED_TYPE: { status: 415, title: 'Content type cannot be inspected on this route' },
   XB_BODY_ENCODED: { status: 415, title: 'Content-Encoding is not supported' },
   XB_BODY_DECOMPRESSED_TOO_LARGE: { status: 413, title: 'Decompressed body exceeds the configured limit' },

@@ -3,6 +3,7 @@
  * data and admin planes. Used by `xborder start` and by the end-to-end tests, in-process.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createAdminPlane } from './admin/index.js';
 import { buildFingerprintIndex, type FingerprintIndex } from './classify/fingerprints.js';
@@ -19,6 +20,7 @@ import { compilePolicy } from './policy/compile.js';
 import { loadPacks } from './policy/load.js';
 import { buildSnapshot, type PolicySnapshot } from './policy/snapshot.js';
 import { createDataPlane } from './receive/index.js';
+import { prepareSpoolDir } from './receive/spool.js';
 import { openEvidenceLog } from './record/index.js';
 import { createReloader, type ReloadResult } from './reload.js';
 
@@ -72,9 +74,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     closers.push(() => forwarder.close());
     const current = () => snapshot;
     const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), fingerprints, evidence, clock, log });
-    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log });
+    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes });
 
-    const data = createDataPlane({ bodyLimit: config.limits.bodyBytes, log, handle });
+    // One folder per gateway: the sweep at start must never remove another process's spool files.
+    const spoolDir = join(config.dataDir, 'spool', config.gatewayId);
+    prepareSpoolDir(spoolDir);
+    const data = createDataPlane({ spool: { memoryBytes: config.limits.memoryBytes, spoolBytes: config.limits.spoolBytes, dir: spoolDir }, log, handle });
     closers.push(() => data.close());
     await data.listen({ host: config.listen.data.host, port: config.listen.data.port });
     const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidenceHead: () => evidence.head(), reload });

@@ -4,10 +4,13 @@
  * each stage's folder. receive/ calls `handle`; everything here is plain values.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { chinaDay, chinaYear, type Clock } from './clock.js';
 import { classify } from './classify/index.js';
 import { count, peekCount, planCount } from './count/index.js';
+import { PersonTally } from './count/plan.js';
+import { DEFAULTS } from './config/defaults.js';
 import type { CounterStore } from './count/store/types.js';
 import { blockedRanges, decide, decideContext, decideOverLimit, decideStoreDown, decideUninspectable, OVER_LIMIT_CODES } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
@@ -17,10 +20,11 @@ import type { IdentityKey } from './identify/key.js';
 import { citeShort, DECISION_MSG, DECISION_SCHEMA, type DecisionLine } from './observability/decision-line.js';
 import type { Logger } from './observability/log.js';
 import { parse } from './parse/index.js';
+import { parseSpooled, streams } from './parse/stream.js';
 import type { PolicySnapshot, RouteRuntime } from './policy/snapshot.js';
 import { filingIds, recordOutcome, recordTransfer, type EvidenceLog } from './record/index.js';
 import type { Counter } from './policy/types.js';
-import type { Body, Classified, CountResult, Decision, Subjects } from './types.js';
+import type { Body, Classified, CountResult, Decision, Finding, IndicatorHit, Subjects } from './types.js';
 
 export interface TransferRequest {
   readonly routeId: string;
@@ -43,6 +47,8 @@ export interface PipelineDeps {
   readonly identity: IdentityKey;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Largest body of a format parsed in memory (limits.bodyBytes); default DEFAULTS.limits.bodyBytes. */
+  readonly bodyBytes?: number;
 }
 
 export const HEADER_DECISION = 'x-xborder-decision';
@@ -87,7 +93,7 @@ export async function inspect(
   body: Body,
   route: RouteRuntime,
   snapshot: PolicySnapshot,
-  deps: Pick<PipelineDeps, 'store' | 'identity' | 'log'>,
+  deps: Pick<PipelineDeps, 'store' | 'identity' | 'log' | 'bodyBytes'>,
   transferId: string,
   now: Date,
   counting: 'count' | 'peek',
@@ -98,17 +104,46 @@ export async function inspect(
     try {
       return fn();
     } finally {
-      ms[stage] = round(performance.now() - t0);
+      ms[stage] = round((ms[stage] ?? 0) + performance.now() - t0);
     }
   };
   const ctx = decideContext(snapshot, route, chinaDay(now));
+  const identifyCtx = { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile };
   let classified: Classified | undefined;
   let subjects: Subjects | undefined;
   try {
-    const records = timed('parse', () => parse(body, route));
-    classified = timed('classify', () => classify(records, route.domain, now, route.indicators));
-    const c = classified;
-    subjects = timed('identify', () => identify(c, { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile }));
+    const size = body.spooled?.size ?? body.bytes.length;
+    const streaming = size > 0 && timed('parse', () => streams(body, route));
+    const inMemoryLimit = deps.bodyBytes ?? DEFAULTS.limits.bodyBytes;
+    if (!streaming && size > inMemoryLimit) {
+      throw new XbError('XB_BODY_TOO_LARGE_TO_INSPECT', `the body is ${size} bytes; ${body.contentType?.split(';')[0]?.slice(0, 64) ?? 'its type'} bodies are parsed in memory up to ${inMemoryLimit} bytes (limits.bodyBytes); NDJSON, CSV, TSV and text/plain stream`, { limitBytes: inMemoryLimit });
+    }
+    if (streaming && body.spooled) {
+      // Records in batches, each classified and identified, keeping only what count and decide read.
+      const spooled = { ...body, spooled: body.spooled };
+      const merged = new ClassifiedMerge();
+      const tally = new PersonTally();
+      let offset = 0;
+      const batches = parseSpooled(spooled, route);
+      for (;;) {
+        const t0 = performance.now();
+        const next = await batches.next();
+        ms['parse'] = round((ms['parse'] ?? 0) + performance.now() - t0);
+        if (next.done) break;
+        const c = timed('classify', () => classify({ records: next.value }, route.domain, now, route.indicators));
+        merged.add(c);
+        tally.add(timed('identify', () => identify(c, { ...identifyCtx, recordOffset: offset })));
+        offset += next.value.length;
+      }
+      classified = merged.result();
+      subjects = tally.subjects(classified.indicators);
+    } else {
+      const inMemory = body.spooled ? { ...body, bytes: await readFile(body.spooled.file) } : body;
+      const records = timed('parse', () => parse(inMemory, route));
+      classified = timed('classify', () => classify(records, route.domain, now, route.indicators));
+      const c = classified;
+      subjects = timed('identify', () => identify(c, identifyCtx));
+    }
   } catch (err) {
     if (!(err instanceof XbError) || !/^XB_(PARSE|BODY)_/.test(err.code)) throw err;
     const decision = OVER_LIMIT_CODES.has(err.code) ? decideOverLimit() : decideUninspectable(route.failMode, snapshot.mode);
@@ -150,8 +185,8 @@ function transfer(deps: PipelineDeps) {
       counted,
       decision,
       policyRevision: snapshot.policy.revision,
-      bodySha256: createHash('sha256').update(req.body.bytes).digest(),
-      bodySize: req.body.bytes.length,
+      bodySha256: req.body.spooled?.sha256 ?? createHash('sha256').update(req.body.bytes).digest(),
+      bodySize: bodySize(req.body),
       errorCode: failure?.code,
     });
     ms['record'] = round(performance.now() - t1);
@@ -170,7 +205,7 @@ function transfer(deps: PipelineDeps) {
       records: subjects?.recordCount ?? 0,
       persons: counted?.persons.length ?? 0,
       findings: classified?.findings?.length ?? 0,
-      bytes: req.body.bytes.length,
+      bytes: bodySize(req.body),
       errorCode: failure?.code,
       ms,
       upstreamStatus: undefined,
@@ -184,7 +219,7 @@ function transfer(deps: PipelineDeps) {
     const t2 = performance.now();
     let upstream;
     try {
-      upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.bytes);
+      upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.spooled ?? req.body.bytes);
     } catch (err) {
       const e = err instanceof XbError ? err : new XbError('XB_UPSTREAM_UNREACHABLE', String(err));
       await outcome(deps, transferId, { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 });
@@ -227,5 +262,31 @@ async function outcome(deps: PipelineDeps, transferId: string, o: Parameters<typ
     deps.log.error({ transferId, code: toXbError(err).code }, 'xborder.evidence_outcome_failed'),
   );
 }
+
+const bodySize = (b: Body): number => b.spooled?.size ?? b.bytes.length;
+
+/** classify's answer over batches: data items, indicators and findings of the whole body (no records kept). */
+class ClassifiedMerge {
+  private readonly items = new Set<string>();
+  private readonly hits = new Map<string, IndicatorHit>();
+  private readonly findings = new Map<string, { -readonly [K in keyof Finding]: Finding[K] }>();
+
+  add(c: Classified): void {
+    for (const d of c.dataItems) this.items.add(d);
+    for (const h of c.indicators) if (!this.hits.has(`${h.domain}#${h.indicator}`)) this.hits.set(`${h.domain}#${h.indicator}`, h);
+    for (const f of c.findings ?? []) {
+      // Same key as classify's: detector, field shape (path without indices), reason.
+      const id = `${f.detector}\0${f.path.replace(/\[\d+\]/g, '')}\0${f.reason}`;
+      const seen = this.findings.get(id);
+      if (seen) seen.occurrences += f.occurrences;
+      else this.findings.set(id, { ...f });
+    }
+  }
+
+  result(): Classified {
+    return { records: [], dataItems: [...this.items].sort(), indicators: [...this.hits.values()], findings: [...this.findings.values()] };
+  }
+}
+
 
 const round = (v: number) => Math.round(v * 1000) / 1000;

@@ -28,6 +28,8 @@ const RESTART_ONLY: Record<string, (c: Config) => unknown> = {
   gatewayId: (c) => c.gatewayId,
   dataDir: (c) => c.dataDir,
   listen: (c) => c.listen,
+  'limits.memoryBytes': (c) => c.limits.memoryBytes,
+  'limits.spoolBytes': (c) => c.limits.spoolBytes,
   'limits.bodyBytes': (c) => c.limits.bodyBytes,
   upstream: (c) => c.upstream,
   store: (c) => c.store,

@@ -8,9 +8,21 @@ import type { Rule } from './policy/types.js';
 
 /** A request body as received: bytes plus what the client said about them. */
 export interface Body {
+  /** The body, when it was held in memory; empty when it was spooled. */
   readonly bytes: Buffer;
   readonly contentType: string | undefined;
   readonly contentEncoding: string | undefined;
+  /** Set when the body was larger than `limits.memoryBytes` and went to a spool file instead. */
+  readonly spooled?: SpooledBody | undefined;
+}
+
+/** A body written to a private file (mode 0600) while it arrived; receive/ removes the file when the request ends. */
+export interface SpooledBody {
+  readonly file: string;
+  /** Bytes as received. */
+  readonly size: number;
+  /** SHA-256 of the bytes as received, computed while spooling. */
+  readonly sha256: Buffer;
 }
 
 /** parse → classify. */
@@ -100,6 +112,8 @@ export interface Subjects {
   readonly dataItems: readonly string[];
   readonly indicators: readonly IndicatorHit[];
   readonly recordCount: number;
+  /** Person occurrences, when `subjects` holds only distinct persons (a body inspected in batches); default subjects.length. */
+  readonly subjectCount?: number;
 }
 
 /** One counter a transfer adds persons to, with the ranges it may not reach (uncovered obligations). */

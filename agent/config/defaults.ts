@@ -7,7 +7,14 @@ export const DEFAULTS = {
     admin: { host: '127.0.0.1', port: 9090 },
   },
   limits: {
-    /** Largest request body accepted, in bytes (16 MiB). Bodies above it get 413 and are never forwarded. */
+    /** Bodies up to this many bytes (8 MiB) are held in memory; larger ones are spooled to a 0600 file under `<dataDir>/spool/<gatewayId>`. */
+    memoryBytes: 8 * 1024 * 1024,
+    /** Largest request body accepted at all, in bytes (1 GiB, spooled). Above it: 413 XB_BODY_TOO_LARGE while reading, never forwarded. */
+    spoolBytes: 1024 * 1024 * 1024,
+    /**
+     * Largest body of a format that is parsed in memory (JSON, form, multipart, protobuf), in bytes
+     * (16 MiB). Above it: 413 XB_BODY_TOO_LARGE_TO_INSPECT. NDJSON, CSV/TSV and text stream up to spoolBytes.
+     */
     bodyBytes: 16 * 1024 * 1024,
     /** Largest body after undoing its Content-Encoding, in bytes (64 MiB); above it: 413, never forwarded. */
     decompressedBytes: 64 * 1024 * 1024,
@@ -17,6 +24,10 @@ export const DEFAULTS = {
     multipartParts: 1000,
   },
   parse: {
+    /** Records classified and identified together when a spooled body is inspected in a streaming pass (a count). */
+    streamBatchRecords: 2_000,
+    /** Read size of a spooled body, in bytes (1 MiB). */
+    streamChunkBytes: 1024 * 1024,
     /** Largest header block of one multipart part, in bytes (16 KiB). */
     multipartHeaderBytes: 16 * 1024,
   },

@@ -25,7 +25,7 @@ export interface Config {
   readonly gatewayId: string;
   readonly dataDir: string;
   readonly listen: { data: { host: string; port: number }; admin: { host: string; port: number } };
-  readonly limits: { bodyBytes: number; decompressedBytes: number; maxRatio: number; multipartParts: number };
+  readonly limits: { memoryBytes: number; spoolBytes: number; bodyBytes: number; decompressedBytes: number; maxRatio: number; multipartParts: number };
   readonly upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number };
   readonly store: { kind: 'embedded'; path: string };
   /** Where the HMAC key comes from; `generatedFile` is used (and created) when neither is set. */
@@ -143,6 +143,8 @@ function withDefaults(raw: RawConfig, path: string): Config {
     dataDir,
     listen: { data: listen('data'), admin: listen('admin') },
     limits: {
+      memoryBytes: raw.limits?.memoryBytes ?? DEFAULTS.limits.memoryBytes,
+      spoolBytes: raw.limits?.spoolBytes ?? DEFAULTS.limits.spoolBytes,
       bodyBytes: raw.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes,
       decompressedBytes: raw.limits?.decompressedBytes ?? DEFAULTS.limits.decompressedBytes,
       maxRatio: raw.limits?.maxRatio ?? DEFAULTS.limits.maxRatio,

@@ -116,6 +116,8 @@ export const ConfigSchema = Type.Object(
     limits: Type.Optional(
       Type.Object(
         {
+          memoryBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          spoolBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           bodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           decompressedBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           maxRatio: Type.Optional(Type.Number({ minimum: 1 })),

@@ -95,7 +95,7 @@ export function decideUninspectable(failMode: 'closed' | 'open', mode: 'enforce'
 export const decideOverLimit = (): Decision => ({ kind: 'block', rules: [], reason: 'over-limit', enforceWouldBlock: true });
 
 /** Codes of bodies refused by decideOverLimit whatever the route's fail mode. */
-export const OVER_LIMIT_CODES: ReadonlySet<string> = new Set(['XB_BODY_DECOMPRESSED_TOO_LARGE', 'XB_BODY_TOO_MANY_PARTS']);
+export const OVER_LIMIT_CODES: ReadonlySet<string> = new Set(['XB_BODY_DECOMPRESSED_TOO_LARGE', 'XB_BODY_TOO_MANY_PARTS', 'XB_BODY_TOO_LARGE_TO_INSPECT']);
 
 /** The store could not count: a transfer carrying PI is refused (fail-closed), whatever the mode. */
 export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reason: 'store-unavailable', enforceWouldBlock: true });

@@ -1,12 +1,15 @@
 /**
  * forward: an allowed transfer → the upstream, and the upstream's response back.
- * In: the route's upstream, the request path and query, filtered headers, the buffered body.
+ * In: the route's upstream, the request path and query, filtered headers, the buffered body or
+ * its spool file (streamed, with content-length).
  * Out: status, headers and the response body as a stream (never buffered here).
  * Never: run before the decision and its evidence record; pass hop-by-hop headers either way.
  */
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Agent, errors, request } from 'undici';
 import { XbError } from '../errors.js';
+import type { SpooledBody } from '../types.js';
 
 export interface ForwardOptions {
   readonly connectTimeoutMs: number;
@@ -21,7 +24,7 @@ export interface UpstreamResponse {
 }
 
 export interface Forwarder {
-  forward(upstream: URL, pathAndQuery: string, method: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<UpstreamResponse>;
+  forward(upstream: URL, pathAndQuery: string, method: string, headers: Record<string, string | string[] | undefined>, body: Buffer | SpooledBody): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -68,10 +71,12 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
     async forward(upstream, pathAndQuery, method, headers, body) {
       const url = upstreamUrl(upstream, pathAndQuery);
       try {
+        // A spooled body is streamed from its file, with its length: the bytes as received.
+        const spooled = Buffer.isBuffer(body) ? undefined : body;
         const res = await request(url, {
           method: method as 'POST',
-          headers: endToEndHeaders(headers),
-          body,
+          headers: spooled ? { ...endToEndHeaders(headers), 'content-length': String(spooled.size) } : endToEndHeaders(headers),
+          body: spooled ? createReadStream(spooled.file, { highWaterMark: 1024 * 1024 }) : (body as Buffer),
           dispatcher,
         });
         return { status: res.statusCode, headers: endToEndHeaders(res.headers, true), body: res.body };

@@ -23,6 +23,8 @@ export interface IdentifyContext {
   readonly onDate: Date;
   /** Which dictionary sensitivity applies: gbt45574 (default) counts `always` items, gbt35273 also `strict` ones. */
   readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
+  /** Index of the first record in the whole body, when records come in batches (parse/stream.ts); default 0. */
+  readonly recordOffset?: number;
 }
 
 /** PIPL Art. 28: all PI of a minor under 14 is sensitive. */
@@ -33,7 +35,7 @@ export function identify(input: Classified, ctx: IdentifyContext): Subjects {
   const subjects: Subject[] = [];
   input.records.forEach((record, index) => {
     for (const [group, fields] of groupBySubject(record.fields)) {
-      const subject = keySubject(fields, ctx, `${index}\0${group}`);
+      const subject = keySubject(fields, ctx, `${index + (ctx.recordOffset ?? 0)}\0${group}`);
       if (subject) subjects.push(subject);
     }
   });

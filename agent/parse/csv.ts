@@ -18,28 +18,51 @@ export interface CsvOptions {
 
 /** Rows after the header as records; XB_PARSE_CSV_INVALID names the line (1-based), never a value. */
 export function parseCsvRecords(bytes: Uint8Array, options: CsvOptions, where = 'the body'): Record<string, unknown>[] {
-  const invalid = (message: string) => new XbError('XB_PARSE_CSV_INVALID', `${where} is not valid ${options.label}: ${message}`);
-  const text = decodeText(bytes, options.charset, (reason) => invalid(`it ${reason}`));
-  const records: Record<string, unknown>[] = [];
-  let header: string[] | undefined;
-  for (const row of rows(text, options.delimiter.charCodeAt(0), invalid)) {
-    if (!header) {
-      header = row.fields;
-      const seen = new Map<string, number>();
-      header.forEach((name, i) => {
-        const first = seen.get(name);
-        // A repeated column name would make one value overwrite the other: uninspected data.
-        if (first !== undefined) throw invalid(`line ${row.line}: header column ${i + 1} has the same name as column ${first + 1}`);
-        seen.set(name, i);
-      });
-      continue;
-    }
-    if (row.fields.length > header.length) throw invalid(`line ${row.line} has ${row.fields.length} fields; the header names ${header.length}`);
-    const record: Record<string, unknown> = {};
-    row.fields.forEach((v, i) => setField(record, header?.[i] as string, v));
-    records.push(record);
+  const text = decodeText(bytes, options.charset, (reason) => csvInvalid(options, where)(`it ${reason}`));
+  const reader = new CsvReader(options, where);
+  return reader.rows(text, 1);
+}
+
+export const csvInvalid = (options: Pick<CsvOptions, 'label'>, where: string) => (message: string) =>
+  new XbError('XB_PARSE_CSV_INVALID', `${where} is not valid ${options.label}: ${message}`);
+
+/**
+ * Rows to records, the header row first. `rows` takes text that ends at a row boundary (or the
+ * end of the body) and the line it starts on, so a body can be read in pieces (stream.ts).
+ */
+export class CsvReader {
+  private header: string[] | undefined;
+  private readonly invalid: (m: string) => XbError;
+  constructor(
+    private readonly options: CsvOptions,
+    where: string,
+  ) {
+    this.invalid = csvInvalid(options, where);
   }
-  return records;
+
+  rows(text: string, firstLine: number): Record<string, unknown>[] {
+    const records: Record<string, unknown>[] = [];
+    const invalid = this.invalid;
+    for (const row of rows(text, this.options.delimiter.charCodeAt(0), invalid, firstLine)) {
+      const header = this.header;
+      if (!header) {
+        this.header = row.fields;
+        const seen = new Map<string, number>();
+        row.fields.forEach((name, i) => {
+          const first = seen.get(name);
+          // A repeated column name would make one value overwrite the other: uninspected data.
+          if (first !== undefined) throw invalid(`line ${row.line}: header column ${i + 1} has the same name as column ${first + 1}`);
+          seen.set(name, i);
+        });
+        continue;
+      }
+      if (row.fields.length > header.length) throw invalid(`line ${row.line} has ${row.fields.length} fields; the header names ${header.length}`);
+      const record: Record<string, unknown> = {};
+      row.fields.forEach((v, i) => setField(record, header[i] as string, v));
+      records.push(record);
+    }
+    return records;
+  }
 }
 
 interface Row {
@@ -53,10 +76,10 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 /** RFC 4180 rows, skipping blank lines. A quote inside an unquoted field is kept as a character. */
-function* rows(text: string, delimiter: number, invalid: (m: string) => XbError): Generator<Row> {
+function* rows(text: string, delimiter: number, invalid: (m: string) => XbError, firstLine = 1): Generator<Row> {
   const n = text.length;
   let i = 0;
-  let line = 1;
+  let line = firstLine;
   while (i < n) {
     const startLine = line;
     const fields: string[] = [];

@@ -56,6 +56,14 @@ const DEFAULT_LIMITS: BodyLimits = DEFAULTS.limits;
 export function parse(body: Body, options: ParseOptions): Records {
   // No bytes, nothing to inspect: a bodiless POST carries no data whatever its headers say.
   if (body.bytes.length === 0) return { records: [] };
+  const type = inspectedType(body, options);
+  const limits = options.bodyLimits ?? DEFAULT_LIMITS;
+  const bytes = decodeContent(body.bytes, body.contentEncoding, limits);
+  return { records: parseAs(bytes, type, options, limits, 'the body', 0) };
+}
+
+/** The body's media type, if parse/ inspects it on this route; XB_BODY_UNSUPPORTED_TYPE if not. */
+export function inspectedType(body: Pick<Body, 'contentType'>, options: ParseOptions): HeaderValue {
   const header = body.contentType;
   const type = header === undefined ? undefined : parseMediaType(header);
   if (!type) throw new XbError('XB_BODY_UNSUPPORTED_TYPE', header === undefined ? 'the request has no content-type' : 'the request content-type is malformed');
@@ -63,9 +71,7 @@ export function parse(body: Body, options: ParseOptions): Records {
     throw new XbError('XB_BODY_UNSUPPORTED_TYPE', `this route takes ${options.accept.join(', ')} (routes[].accept); got ${type.value}`);
   }
   if (!formatOf(type.value)) throw new XbError('XB_BODY_UNSUPPORTED_TYPE', `${type.value} bodies cannot be inspected`);
-  const limits = options.bodyLimits ?? DEFAULT_LIMITS;
-  const bytes = decodeContent(body.bytes, body.contentEncoding, limits);
-  return { records: parseAs(bytes, type, options, limits, 'the body', 0) };
+  return type;
 }
 
 function parseAs(bytes: Buffer, type: HeaderValue, options: ParseOptions, limits: BodyLimits, where: string, depth: number): unknown[] {

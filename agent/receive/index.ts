@@ -2,25 +2,43 @@
  * receive: the data plane (fastify). Route mode: `POST|PUT|PATCH /{routeId}/{path}` is inspected
  * and, if allowed, sent to the route's upstream + `/{path}` with the query kept.
  * In: HTTP requests. Out: TransferRequest values to the pipeline; its answer back to the client.
+ * Bodies over `limits.memoryBytes` are spooled to a 0600 file (spool.ts), removed when the
+ * response is over; over `limits.spoolBytes`: 413 XB_BODY_TOO_LARGE.
  * Never: send a byte upstream before the pipeline's decision; answer a failure without a problem
  * body carrying `code` and `transferId`.
  */
+import { rm } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { XbError, toProblem, toXbError, type Problem } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { TransferRequest, TransferResponse } from '../pipeline.js';
+import { receiveBody, tooLarge, type ReceivedBody, type SpoolOptions } from './spool.js';
 
 export interface DataPlaneOptions {
-  readonly bodyLimit: number;
+  /** Memory and spool limits, and the spool directory (spool.ts). */
+  readonly spool: SpoolOptions;
   readonly log: Logger;
   readonly handle: (req: TransferRequest) => Promise<TransferResponse>;
 }
 
 export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit, return503OnClosing: true });
-  // Bodies stay bytes: parse/ decides what they are, per route.
+  const { spool } = opts;
+  const app = Fastify({ logger: false, bodyLimit: spool.spoolBytes, return503OnClosing: true });
+  // Bodies stay bytes (or a spool file): parse/ decides what they are, per route.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const spoolFiles = new WeakMap<FastifyRequest, string>();
+  // The spool file goes when the response is over, sent or cut: 'close' fires either way.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.raw.once('close', () => {
+      const file = spoolFiles.get(req);
+      if (file !== undefined) void rm(file, { force: true }).catch(() => undefined);
+    });
+  });
+  app.addContentTypeParser('*', async (req: FastifyRequest, payload: NodeJS.ReadableStream) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > spool.spoolBytes) throw tooLarge(spool.spoolBytes);
+    return receiveBody(payload as import('node:stream').Readable, spool, (file) => spoolFiles.set(req, file));
+  });
 
   const transfer = async (req: FastifyRequest<{ Params: { routeId: string; '*'?: string } }>, reply: FastifyReply) => {
     // `/{routeId}{/path}{?query}`: everything after the route segment goes upstream as sent.
@@ -32,9 +50,10 @@ export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
       method: req.method,
       headers: req.headers,
       body: {
-        bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        bytes: (req.body as ReceivedBody | undefined)?.bytes ?? Buffer.alloc(0),
         contentType: req.headers['content-type'],
         contentEncoding: req.headers['content-encoding'],
+        spooled: (req.body as ReceivedBody | undefined)?.spooled,
       },
     });
     if (res.kind === 'problem') return sendProblem(reply, res.problem, res.headers);
@@ -50,7 +69,7 @@ export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const xb =
       err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? new XbError('XB_BODY_TOO_LARGE', `body exceeds the limit of ${opts.bodyLimit} bytes (limits.bodyBytes)`)
+        ? tooLarge(spool.spoolBytes)
         : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_TYPE'
           ? new XbError('XB_BODY_UNSUPPORTED_TYPE', 'request has no usable content-type')
           : toXbError(err);

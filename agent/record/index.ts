@@ -47,7 +47,7 @@ export async function recordTransfer(log: EvidenceLog, f: TransferFacts): Promis
       scenario: f.route.scenario,
       dataItems: f.subjects?.dataItems ?? [],
       recordCount: f.subjects?.recordCount ?? 0,
-      subjectCount: f.subjects?.subjects.length ?? 0,
+      subjectCount: f.subjects?.subjectCount ?? f.subjects?.subjects.length ?? 0,
       persons: f.counted?.persons ?? [],
       year: f.counted?.year ?? 0,
       admitted: f.counted?.admitted ?? false,

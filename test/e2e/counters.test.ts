@@ -120,8 +120,9 @@ describe('counter scope and value detectors', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ shipments: [{ remark: 'x'.repeat(17 * 1024 * 1024) }] }),
     });
+    // Over limits.memoryBytes it is spooled; JSON is parsed in memory only up to limits.bodyBytes.
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { code: string }).code).toBe('XB_BODY_TOO_LARGE');
+    expect(((await big.json()) as { code: string; reason: string })).toMatchObject({ code: 'XB_BODY_TOO_LARGE_TO_INSPECT', reason: 'over-limit' });
   });
 
   it('refuses a decompression bomb with 413 even on a fail-open route', async () => {
