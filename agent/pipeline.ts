@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { chinaDay, chinaYear, type Clock } from './clock.js';
-import { classify } from './classify/index.js';
+import { classify, volumeHits } from './classify/index.js';
 import { count, peekCount, planCount } from './count/index.js';
 import { PersonTally } from './count/plan.js';
 import { DEFAULTS } from './config/defaults.js';
@@ -23,6 +23,7 @@ import { parse } from './parse/index.js';
 import { parseSpooled, streams } from './parse/stream.js';
 import type { PolicySnapshot, RouteRuntime } from './policy/snapshot.js';
 import { filingIds, recordOutcome, recordTransfer, type EvidenceLog } from './record/index.js';
+import type { IndicatorIndex } from './policy/indicators.js';
 import type { Counter } from './policy/types.js';
 import type { Body, Classified, CountResult, Decision, Finding, IndicatorHit, Subjects } from './types.js';
 
@@ -121,7 +122,7 @@ export async function inspect(
     if (streaming && body.spooled) {
       // Records in batches, each classified and identified, keeping only what count and decide read.
       const spooled = { ...body, spooled: body.spooled };
-      const merged = new ClassifiedMerge();
+      const merged = new ClassifiedMerge(route.indicators);
       const tally = new PersonTally();
       let offset = 0;
       const batches = parseSpooled(spooled, route);
@@ -268,10 +269,14 @@ const bodySize = (b: Body): number => b.spooled?.size ?? b.bytes.length;
 /** classify's answer over batches: data items, indicators and findings of the whole body (no records kept). */
 class ClassifiedMerge {
   private readonly items = new Set<string>();
+  private preciseLocations = 0;
+  constructor(private readonly index: IndicatorIndex) {}
+
   private readonly hits = new Map<string, IndicatorHit>();
   private readonly findings = new Map<string, { -readonly [K in keyof Finding]: Finding[K] }>();
 
   add(c: Classified): void {
+    this.preciseLocations += c.preciseLocations ?? 0;
     for (const d of c.dataItems) this.items.add(d);
     for (const h of c.indicators) if (!this.hits.has(`${h.domain}#${h.indicator}`)) this.hits.set(`${h.domain}#${h.indicator}`, h);
     for (const f of c.findings ?? []) {
@@ -284,7 +289,10 @@ class ClassifiedMerge {
   }
 
   result(): Classified {
-    return { records: [], dataItems: [...this.items].sort(), indicators: [...this.hits.values()], findings: [...this.findings.values()] };
+    // A volume is the whole body's: batches below it may add up past it.
+    for (const ref of volumeHits(this.index, this.preciseLocations))
+      if (!this.hits.has(`${ref.domain}#${ref.indicator}`)) this.hits.set(`${ref.domain}#${ref.indicator}`, { ...ref, via: 'volume' });
+    return { records: [], dataItems: [...this.items].sort(), indicators: [...this.hits.values()], findings: [...this.findings.values()], preciseLocations: this.preciseLocations };
   }
 }
 

@@ -61,7 +61,7 @@ export interface IndicatorHit {
   readonly domain: string;
   readonly indicator: string;
   /** `fingerprint`: a value the company registered as important data (`xborder fingerprints add`). */
-  readonly via: 'field-name' | 'keyword' | 'fingerprint';
+  readonly via: 'field-name' | 'keyword' | 'fingerprint' | 'volume';
 }
 
 /**
@@ -94,6 +94,8 @@ export interface Classified {
   readonly indicators: readonly IndicatorHit[];
   /** Low-confidence detector hits, one per (detector, field shape, reason), for review. classify always sets it. */
   readonly findings?: readonly Finding[];
+  /** Precise locations inside China found (a volume indicator's measure); classify always sets it. */
+  readonly preciseLocations?: number;
 }
 
 export type KeyBasis = 'resident-id' | 'passport' | 'phone' | 'email' | 'account' | 'quasi' | 'unlinkable';

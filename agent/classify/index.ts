@@ -74,13 +74,27 @@ export function classify(input: Records, domain: Domain, onDate: Date, indicator
     hits: new Map(),
     findings: new Map(),
   };
+  const location = domain.detectorItems.get('coordinates')?.id;
+  let preciseLocations = 0;
   for (const record of input.records) {
     walker.fields = [];
     walk(walker, record, '', '', '', '', 0, undefined);
-    for (const f of walker.fields) seen.add(f.dataItem);
+    // One location per object: a lat field and its lng sibling are one point, not two.
+    const points = new Set<string>();
+    for (const f of walker.fields) {
+      seen.add(f.dataItem);
+      if (f.dataItem === location) points.add(f.parent);
+    }
+    preciseLocations += points.size;
     records.push({ fields: walker.fields });
   }
-  return { records, dataItems: [...seen].sort(), indicators: [...walker.hits.values()], findings: [...walker.findings.values()] };
+  for (const h of volumeHits(indicators, preciseLocations)) hit(walker, h, 'volume');
+  return { records, dataItems: [...seen].sort(), indicators: [...walker.hits.values()], findings: [...walker.findings.values()], preciseLocations };
+}
+
+/** Volume indicators reached by `preciseLocations` precise locations in one transfer. */
+export function volumeHits(indicators: IndicatorIndex, preciseLocations: number): IndicatorRef[] {
+  return indicators.volumes.filter((v) => preciseLocations >= v.minPreciseLocations).map((v) => v.ref);
 }
 
 interface Walker {

@@ -57,12 +57,14 @@ function compileDomain(
     }
     for (const det of raw.detectors ?? []) if (!detectorItems.has(det)) detectorItems.set(det, item);
   }
+  const indicatorVolumes: { indicator: Indicator; minPreciseLocations: number }[] = [];
   const indicatorFields = new Map<string, Indicator>();
   const indicatorKeywords = new Map<string, Indicator>();
   for (const raw of d.indicators ?? []) {
     const indicator: Indicator = { id: raw.id, name: raw.name };
     for (const f of raw.fields) indicatorFields.set(normalizeTerm(f), indicator);
     for (const k of raw.keywords ?? []) indicatorKeywords.set(k.normalize('NFKC').toLowerCase(), indicator);
+    if (raw.minPreciseLocations !== undefined) indicatorVolumes.push({ indicator, minPreciseLocations: raw.minPreciseLocations });
   }
   const counters = d.counters.map((c): Counter => {
     const rules: Rule[] = d.items
@@ -124,6 +126,7 @@ function compileDomain(
       detectorItems,
       indicatorFields,
       indicatorKeywords,
+      indicatorVolumes,
       indicatorRules,
       limited: counters.filter((c) => c.kind === 'limited'),
       appliesTo,

@@ -20,6 +20,8 @@ export interface IndicatorIndex {
   readonly keywords: ReadonlyMap<string, readonly IndicatorRef[]>;
   /** Any keyword, longest first; undefined when there are none. */
   readonly pattern: RegExp | undefined;
+  /** Indicators that fire on the number of precise locations in one transfer. */
+  readonly volumes: readonly { readonly ref: IndicatorRef; readonly minPreciseLocations: number }[];
 }
 
 export function indexIndicators(domains: readonly Domain[]): IndicatorIndex {
@@ -33,9 +35,10 @@ export function indexIndicators(domains: readonly Domain[]): IndicatorIndex {
   const sorted = [...keywords.keys()].sort((a, b) => b.length - a.length);
   const withInner = new Map<string, IndicatorRef[]>();
   for (const kw of sorted) withInner.set(kw, sorted.filter((other) => kw.includes(other)).flatMap((other) => keywords.get(other) ?? []));
-  return { fields, keywords: withInner, pattern: sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined };
+  const volumes = domains.flatMap((d) => d.indicatorVolumes.map((v) => ({ ref: { domain: d.ref, indicator: v.indicator.id }, minPreciseLocations: v.minPreciseLocations })));
+  return { fields, keywords: withInner, pattern: sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined, volumes };
 }
 
-export const EMPTY_INDEX: IndicatorIndex = { fields: new Map(), keywords: new Map(), pattern: undefined };
+export const EMPTY_INDEX: IndicatorIndex = { fields: new Map(), keywords: new Map(), pattern: undefined, volumes: [] };
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -63,6 +63,11 @@ const Indicator = Type.Object(
     fields: Type.Array(Type.String({ minLength: 1 })),
     /** Words that, inside a string value, suggest the data (matched after NFKC, case-insensitive). */
     keywords: Type.Optional(Type.Array(Type.String({ minLength: 2 }))),
+    /**
+     * Volume: the transfer carries at least this many precise locations inside China (coordinates
+     * as classify/ reads them: at least 4 decimal places, inside the mainland outline).
+     */
+    minPreciseLocations: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );

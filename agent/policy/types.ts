@@ -78,6 +78,8 @@ export interface Domain {
   readonly indicatorFields: ReadonlyMap<string, Indicator>;
   /** Normalized keyword → indicator (policy/indicators.ts indexes them per route). */
   readonly indicatorKeywords: ReadonlyMap<string, Indicator>;
+  /** Indicators found by volume: at least `minPreciseLocations` precise locations in one transfer. */
+  readonly indicatorVolumes: readonly { readonly indicator: Indicator; readonly minPreciseLocations: number }[];
   readonly indicatorRules: readonly IndicatorRule[];
   readonly limited: readonly Counter[];
   /** The domain's own general and sensitive counters, or its fallback's (positive lists). */

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { classify, MAX_DEPTH } from '../../../agent/classify/index.js';
 import { XbError } from '../../../agent/errors.js';
 import type { Classified, PiField } from '../../../agent/types.js';
-import { liveCommerce, residentId } from '../support/policy.js';
+import { compilePolicy } from '../../../agent/policy/compile.js';
+import { indexIndicators } from '../../../agent/policy/indicators.js';
+import { loadPacks } from '../../../agent/policy/load.js';
+import type { Domain } from '../../../agent/policy/types.js';
+import { liveCommerce, PACKS_DIR, residentId } from '../support/policy.js';
 
 const ON = new Date('2025-06-01T00:00:00Z');
 const run = (...records: unknown[]): Classified => classify({ records }, liveCommerce(), ON);
@@ -171,5 +175,21 @@ describe('pinyin-ish field names', () => {
   it('reads fahuoren / fahuorenDianhua / shouhuoren / shenfenzheng like their Chinese names', () => {
     const c = run({ fahuoren: '张三', fahuorenDianhua: '13800138000', shouhuoren: 'Tan', shenfenzhenghao: '110105194912310021' });
     expect(c.dataItems).toEqual(['recipient-name', 'resident-id-number', 'shipper-contact', 'shipper-name']);
+  });
+});
+
+describe('volume indicators', () => {
+  // Guangxi 2025 list, domain 1, item 1: many precise points inside the PRC suggest geographic
+  // data of national coverage and precision (the 10,000 is the pack's interpretation, for review).
+  const geo = compilePolicy(loadPacks(PACKS_DIR)).domains.get('guangxi-2025/geo-meteo') as Domain;
+  const index = indexIndicators([geo]);
+  const points = (n: number) => Array.from({ length: n }, (_, i) => ({ site: `S${i}`, location: { lat: `22.${81712 + i}`, lng: '108.36615' } }));
+
+  it('fires once the transfer carries 10,000 precise locations in China, counting a lat/lng pair once', () => {
+    const below = classify({ records: points(9_999) }, geo, ON, index);
+    expect(below.preciseLocations).toBe(9_999);
+    expect(below.indicators.some((h) => h.indicator === 'precise-location-volume')).toBe(false);
+    const at = classify({ records: points(10_000) }, geo, ON, index);
+    expect(at.indicators).toContainEqual({ domain: 'guangxi-2025/geo-meteo', indicator: 'precise-location-volume', via: 'volume' });
   });
 });

@@ -93,7 +93,7 @@ describe('matchesFingerprint', () => {
 
 describe('classify with fingerprints', () => {
   const fingerprints = index(['SEC-ALPHA-2291', '20260042']);
-  const indicators = { fields: new Map(), keywords: new Map(), pattern: undefined, fingerprints };
+  const indicators = { fields: new Map(), keywords: new Map(), pattern: undefined, volumes: [], fingerprints };
   const run = (records: unknown[]) => classify({ records }, liveCommerce(), new Date('2026-05-01T00:00:00Z'), indicators).indicators;
 
   it('reports a registered value in any field, nested or as a number, once', () => {

@@ -105,6 +105,7 @@ describe('important-data indicators', () => {
         ['乙丙', [{ domain: 'd', indicator: 'second' }]],
       ]),
       pattern: /甲乙|乙丙/g,
+      volumes: [],
     };
     const c = classify({ records: [{ note: '甲乙丙' }] }, industry, new Date(), index);
     expect(c.indicators.map((h) => h.indicator).sort()).toEqual(['first', 'second']);

@@ -293,8 +293,11 @@ describe('data items and indicators', () => {
     expect(d.indicators?.length).toBeGreaterThan(0);
     for (const ind of d.indicators ?? []) {
       expect(used.has(ind.id)).toBe(true);
-      expect(ind.fields.some((f) => CJK.test(f))).toBe(true);
-      expect(ind.fields.some((f) => LATIN.test(f))).toBe(true);
+      // A volume indicator is found by counting precise locations, not by a name.
+      if (ind.minPreciseLocations === undefined) {
+        expect(ind.fields.some((f) => CJK.test(f))).toBe(true);
+        expect(ind.fields.some((f) => LATIN.test(f))).toBe(true);
+      }
       for (const f of ind.fields) expect(dataFields.has(norm(f))).toBe(false);
       for (const k of ind.keywords ?? []) {
         expect(k.length).toBeGreaterThanOrEqual(2);
