@@ -118,7 +118,9 @@ describe('a 200 MB CSV body', () => {
       expect(received.bytes).toBe(count.bytes);
       expect(received.hash.digest('hex')).toBe(sent.digest('hex'));
 
-      const line = JSON.parse(out.split('\n').find((l) => l.includes('"xborder.decision"')) as string) as { records: number; persons: number; bytes: number };
+      // The child's log reaches this process through a pipe, possibly after the response did.
+      const decided = await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.decision"')), exited, 10_000);
+      const line = JSON.parse(decided) as { records: number; persons: number; bytes: number };
       expect(line.bytes).toBe(count.bytes);
       expect(line.persons).toBe(PERSONS);
       expect(line.records).toBeGreaterThan(1_500_000);
