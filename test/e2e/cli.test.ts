@@ -2,17 +2,17 @@
  * The `xborder` command as a newcomer runs it: a real process from bin/xborder.js (the compiled
  * build that `npm start` and `npm test` make), stopped by SIGTERM; `evidence verify` on its output.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO } from '../helpers/gateway.js';
+import { BIN, startProcess } from '../helpers/process.js';
 import { shipment, shipperPhone } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
-const BIN = join(REPO, 'bin', 'xborder.js');
 
 describe('xborder CLI', () => {
   let dir: string;
@@ -49,12 +49,8 @@ describe('xborder CLI', () => {
         ],
       }),
     );
-    const child = spawn(process.execPath, [BIN, 'start', '--config', config], { cwd: dir, env: { ...process.env, XB_HMAC_KEY: '', XB_ADMIN_TOKEN: '' } });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const started = await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.started"')), exited);
+    const gw = startProcess(config, dir, { ...process.env, XB_HMAC_KEY: '', XB_ADMIN_TOKEN: '' });
+    const started = await gw.line('"xborder.started"');
     const { dataUrl, adminUrl } = JSON.parse(started) as { dataUrl: string; adminUrl: string };
 
     expect((await fetch(`${adminUrl}/healthz`)).status).toBe(200);
@@ -65,12 +61,12 @@ describe('xborder CLI', () => {
     expect(existsSync(join(dir, 'data', 'hmac.key'))).toBe(true);
 
     // SIGHUP reloads config and policy in place, recorded as a RELOAD in the chain.
-    child.kill('SIGHUP');
-    await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.reloaded"')), exited);
+    gw.child.kill('SIGHUP');
+    await gw.line('"xborder.reloaded"');
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toContain('"xborder.stopped"');
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+    expect(gw.output()).toContain('"xborder.stopped"');
 
     // The dry run peeks at the same store: person 1 is already counted, person 2 would be new.
     const batch = join(dir, 'batch.json');
@@ -132,16 +128,3 @@ describe('xborder CLI', () => {
     expect(run.stderr).toMatch(/broken\.yaml:6 colour: unknown key/);
   });
 });
-
-async function waitFor<T>(probe: () => T | undefined, exited: Promise<number | null>, ms = 20_000): Promise<T> {
-  let done = false;
-  void exited.then(() => (done = true));
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (done) throw new Error('process exited before it was ready');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out waiting for the process');
-}

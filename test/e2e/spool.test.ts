@@ -4,7 +4,6 @@
  * receives all of it with the same SHA-256; the process's peak RSS (VmHWM) stays under
  * RSS_BOUND_MB, and the spool file is gone afterwards.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,8 +14,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO } from '../helpers/gateway.js';
+import { startProcess } from '../helpers/process.js';
 
-const BIN = join(REPO, 'bin', 'xborder.js');
 const TOTAL = 200 * 1024 * 1024;
 /** The stated bound: limits.memoryBytes (8 MiB) + one batch + the distinct persons + Node's own, with room. */
 const RSS_BOUND_MB = 400;
@@ -93,13 +92,9 @@ describe('a 200 MB CSV body', () => {
         routes: [{ id: 'r', upstream, recipient: { name: 'X Ltd', country: 'SG' }, domain: 'guangxi-2025/live-commerce', scenario: 'cross-border-delivery' }],
       }),
     );
-    const child = spawn(process.execPath, [BIN, 'start', '--config', config], { cwd: dir, env: { ...process.env, XB_HMAC_KEY: '', XB_ADMIN_TOKEN: '' } });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const gw = startProcess(config, dir, { ...process.env, XB_HMAC_KEY: '', XB_ADMIN_TOKEN: '' });
     try {
-      const started = await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.started"')), exited);
+      const started = await gw.line('"xborder.started"');
       const { dataUrl } = JSON.parse(started) as { dataUrl: string };
 
       const sent = createHash('sha256');
@@ -119,32 +114,19 @@ describe('a 200 MB CSV body', () => {
       expect(received.hash.digest('hex')).toBe(sent.digest('hex'));
 
       // The child's log reaches this process through a pipe, possibly after the response did.
-      const decided = await waitFor(() => out.split('\n').find((l) => l.includes('"xborder.decision"')), exited, 10_000);
+      const decided = await gw.line('"xborder.decision"', 10_000);
       const line = JSON.parse(decided) as { records: number; persons: number; bytes: number };
       expect(line.bytes).toBe(count.bytes);
       expect(line.persons).toBe(PERSONS);
       expect(line.records).toBeGreaterThan(1_500_000);
 
-      const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+      const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${gw.child.pid}/status`, 'utf8'))?.[1]);
       console.log(`gateway peak RSS ${Math.round(hwm / 1024)} MB for ${line.records} records (bound ${RSS_BOUND_MB} MB)`);
       expect(hwm / 1024).toBeLessThan(RSS_BOUND_MB);
-      await waitFor(() => (readdirSync(join(dir, 'data', 'spool', 'spool')).length === 0 ? true : undefined), exited, 5000);
+      await gw.waitFor(() => (readdirSync(join(dir, 'data', 'spool', 'spool')).length === 0 ? true : undefined), 5000);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      gw.child.kill('SIGTERM');
+      await gw.exited;
     }
   }, 180_000);
 });
-
-async function waitFor<T>(probe: () => T | undefined, exited: Promise<number | null>, ms = 20_000): Promise<T> {
-  let done = false;
-  void exited.then(() => (done = true));
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (done) throw new Error('process exited before it was ready');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out waiting for the process');
-}
