@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { chinaDay, chinaYear, type Clock } from './clock.js';
-import { classify, volumeHits } from './classify/index.js';
+import { classify, indicatorId, volumeHits } from './classify/index.js';
 import { count, peekCount, planCount } from './count/index.js';
 import { PersonTally } from './count/plan.js';
 import { DEFAULTS } from './config/defaults.js';
@@ -113,7 +113,7 @@ export async function inspect(
   let classified: Classified | undefined;
   let subjects: Subjects | undefined;
   try {
-    const size = body.spooled?.size ?? body.bytes.length;
+    const size = bodySize(body);
     const streaming = size > 0 && timed('parse', () => streams(body, route));
     const inMemoryLimit = deps.bodyBytes ?? DEFAULTS.limits.bodyBytes;
     if (!streaming && size > inMemoryLimit) {
@@ -278,7 +278,7 @@ class ClassifiedMerge {
   add(c: Classified): void {
     this.preciseLocations += c.preciseLocations ?? 0;
     for (const d of c.dataItems) this.items.add(d);
-    for (const h of c.indicators) if (!this.hits.has(`${h.domain}#${h.indicator}`)) this.hits.set(`${h.domain}#${h.indicator}`, h);
+    for (const h of c.indicators) if (!this.hits.has(indicatorId(h))) this.hits.set(indicatorId(h), h);
     for (const f of c.findings ?? []) {
       // Same key as classify's: detector, field shape (path without indices), reason.
       const id = `${f.detector}\0${f.path.replace(/\[\d+\]/g, '')}\0${f.reason}`;
@@ -291,7 +291,7 @@ class ClassifiedMerge {
   result(): Classified {
     // A volume is the whole body's: batches below it may add up past it.
     for (const ref of volumeHits(this.index, this.preciseLocations))
-      if (!this.hits.has(`${ref.domain}#${ref.indicator}`)) this.hits.set(`${ref.domain}#${ref.indicator}`, { ...ref, via: 'volume' });
+      if (!this.hits.has(indicatorId(ref))) this.hits.set(indicatorId(ref), { ...ref, via: 'volume' });
     return { records: [], dataItems: [...this.items].sort(), indicators: [...this.hits.values()], findings: [...this.findings.values()], preciseLocations: this.preciseLocations };
   }
 }

@@ -282,10 +282,13 @@ function subjectOf(fields: readonly PiField[], prefix: string): string | undefin
   return undefined;
 }
 
-const FINGERPRINT_ID = `${FINGERPRINT_HIT.domain}#${FINGERPRINT_HIT.indicator}`;
+/** `domain#indicator`: one hit per indicator per transfer. */
+export const indicatorId = (ref: IndicatorRef): string => `${ref.domain}#${ref.indicator}`;
+
+const FINGERPRINT_ID = indicatorId(FINGERPRINT_HIT);
 
 function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
-  const id = `${ref.domain}#${ref.indicator}`;
+  const id = indicatorId(ref);
   if (!w.hits.has(id)) w.hits.set(id, { domain: ref.domain, indicator: ref.indicator, via });
 }
 

@@ -72,6 +72,16 @@ async function writeChain(entries: readonly EvidenceEntry[]): Promise<{ seq: num
   await log.close();
   return head;
 }
+/** A chain of three transfers; its only segment, the segment's bytes and its middle frame. */
+async function threeFrameChain() {
+  await writeChain([transferEntry(1), transferEntry(2), transferEntry(3)]);
+  const segment = onlySegment();
+  const bytes = readFileSync(segment);
+  const middle = [...readFrames(bytes)].flatMap((r) => (r.kind === 'frame' ? [r.frame] : []))[1];
+  if (!middle) throw new Error('expected three frames');
+  return { segment, bytes, middle };
+}
+
 const onlySegment = (): string => {
   const segments = listSegments(join(tmp.dir, GATEWAY));
   expect(segments).toHaveLength(1);
@@ -136,12 +146,7 @@ describe('reopening', () => {
 
 describe('tampering', () => {
   it('a flipped byte in the middle frame fails verify and refuses to open with XB_EVIDENCE_CHAIN_BROKEN', async () => {
-    await writeChain([transferEntry(1), transferEntry(2), transferEntry(3)]);
-    const segment = onlySegment();
-    const bytes = readFileSync(segment);
-    const frames = [...readFrames(bytes)].flatMap((r) => (r.kind === 'frame' ? [r.frame] : []));
-    const middle = frames[1];
-    if (!middle) throw new Error('expected three frames');
+    const { segment, bytes, middle } = await threeFrameChain();
     // Flip a byte in the middle of the second frame's record bytes (neither a length nor a tag).
     const recordStart = bytes.indexOf(middle.record, middle.offset);
     const at = recordStart + Math.floor(middle.record.length / 2);
@@ -164,12 +169,7 @@ describe('tampering', () => {
   // Regression: a damaged length prefix running past the end was taken for a torn tail and cut,
   // deleting acknowledged records; complete frames after it now mean damage, refused.
   it('a flipped bit in a middle frame’s length prefix is refused, not cut as a torn tail', async () => {
-    await writeChain([transferEntry(1), transferEntry(2), transferEntry(3)]);
-    const segment = onlySegment();
-    const bytes = readFileSync(segment);
-    const frames = [...readFrames(bytes)].flatMap((r) => (r.kind === 'frame' ? [r.frame] : []));
-    const middle = frames[1];
-    if (!middle) throw new Error('expected three frames');
+    const { segment, bytes, middle } = await threeFrameChain();
     // The frame's varint length takes two bytes; setting bit 6 of the second adds 8192 bytes,
     // so the length prefix now runs past the end of the file.
     expect(bytes[middle.offset]).toBeGreaterThanOrEqual(0x80);
@@ -190,12 +190,7 @@ describe('tampering', () => {
   });
 
   it('a removed middle frame breaks the links', async () => {
-    await writeChain([transferEntry(1), transferEntry(2), transferEntry(3)]);
-    const segment = onlySegment();
-    const bytes = readFileSync(segment);
-    const frames = [...readFrames(bytes)].flatMap((r) => (r.kind === 'frame' ? [r.frame] : []));
-    const middle = frames[1];
-    if (!middle) throw new Error('expected three frames');
+    const { segment, bytes, middle } = await threeFrameChain();
     writeFileSync(segment, Buffer.concat([bytes.subarray(0, middle.offset), bytes.subarray(middle.end)]));
 
     const report = verifyEvidence(tmp.dir);
