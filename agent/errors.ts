@@ -33,6 +33,7 @@ export const ERRORS = {
   XB_DECISION_BLOCKED: { status: 451, title: 'Transfer needs a filing the company does not have' },
   XB_STORE_UNAVAILABLE: { status: 503, title: 'Counter store is unavailable' },
   XB_STORE_KEY_MISMATCH: { status: 500, title: 'Identity key differs from the one this year was counted with' },
+  XB_STORE_LOST: { status: 503, title: 'Counter store lost this year\'s counts; rebuild them from evidence' },
   XB_EVIDENCE_WRITE_FAILED: { status: 503, title: 'Evidence could not be written' },
   XB_EVIDENCE_CHAIN_BROKEN: { status: 500, title: 'Evidence chain does not verify' },
   XB_UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream could not be reached' },

@@ -9,7 +9,9 @@ import { createAdminPlane } from './admin/index.js';
 import { buildFingerprintIndex, type FingerprintIndex } from './classify/fingerprints.js';
 import { systemClock, chinaYear, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config/load.js';
-import { openEmbeddedStore } from './count/store/embedded.js';
+import { openStore, type Store } from './count/store/index.js';
+import { CountedYears } from './count/years.js';
+import { hasCountedPersons } from './record/read.js';
 import type { FingerprintStore } from './count/store/types.js';
 import { createForwarder } from './forward/index.js';
 import { loadIdentityKey, readSecret } from './identify/key.js';
@@ -52,13 +54,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const identity = loadIdentityKey(config.identity.key);
   const adminToken = readSecret(config.admin.token, 'admin token', () => randomBytes(24).toString('base64url')).value;
 
-  const store = openEmbeddedStore(config.store.path);
+  const store = await openStore(config.store);
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'xborder.close_failed'));
   };
   try {
-    await store.checkKeyFingerprint(chinaYear(clock.now()), identity.fingerprint);
+    const countedYears = await yearsWithCounts(store, config.evidence.dir, chinaYear(clock.now()), identity.fingerprint, log);
     const fingerprints = () => loadFingerprints(store, identity.key);
     const registered = await fingerprints();
     snapshot = buildSnapshot(loaded, policy, registered);
@@ -68,13 +70,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await evidence.close();
     });
     if (evidence.recovered) log.warn({ ...evidence.recovered }, 'xborder.evidence_torn_tail_cut');
-    await evidence.append({ kind: 'START', timeMs: clock.now().getTime(), lifecycle: { policyRevision: snapshot.policy.revision, version: VERSION, detail: config.file } });
+    await evidence.append({
+      kind: 'START',
+      timeMs: clock.now().getTime(),
+      lifecycle: { policyRevision: snapshot.policy.revision, version: VERSION, detail: config.file, keyFingerprint: identity.fingerprint },
+    });
 
     const forwarder = createForwarder(config.upstream);
     closers.push(() => forwarder.close());
     const current = () => snapshot;
     const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), fingerprints, evidence, clock, log });
-    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes });
+    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes, countedYears });
 
     // One folder per gateway: the sweep at start must never remove another process's spool files.
     const spoolDir = join(config.dataDir, 'spool', config.gatewayId);
@@ -105,6 +111,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * Which years the store must already hold (count/years.ts). The key's year pin, when there is
+ * one, must be this key's (else XB_STORE_KEY_MISMATCH stops the start). No pin while this gateway's
+ * evidence shows persons counted this year means the store lost them: the gateway still starts
+ * (admin plane, transfers without PI), refuses transfers carrying PI with XB_STORE_LOST, and says so.
+ */
+async function yearsWithCounts(store: Store, evidenceDir: string, year: number, keyFingerprint: string, log: Logger): Promise<CountedYears> {
+  const years = new CountedYears();
+  await store.checkKeyFingerprint(year, keyFingerprint);
+  if ((await store.keyFingerprint(year)) !== undefined) years.add(year);
+  else if (hasCountedPersons(evidenceDir, year)) {
+    years.add(year);
+    log.error({ code: 'XB_STORE_LOST', year, evidence: evidenceDir }, 'xborder.store_lost');
+  }
+  return years;
 }
 
 /** The registered fingerprints as the hot path matches them; confirmed against the store's exact set. */

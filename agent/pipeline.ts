@@ -8,10 +8,11 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { chinaDay, chinaYear, type Clock } from './clock.js';
 import { classify, indicatorId, volumeHits } from './classify/index.js';
-import { count, peekCount, planCount } from './count/index.js';
+import { count, peekCount, planCount, type CountPlan } from './count/index.js';
+import type { CountedYears } from './count/years.js';
 import { PersonTally } from './count/plan.js';
 import { DEFAULTS } from './config/defaults.js';
-import type { CounterStore } from './count/store/types.js';
+import { sketchName, type CheckAndAddOptions, type CounterStore } from './count/store/types.js';
 import { blockedRanges, decide, decideContext, decideOverLimit, decideStoreDown, decideUninspectable, OVER_LIMIT_CODES } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
 import type { Forwarder } from './forward/index.js';
@@ -50,6 +51,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   /** Largest body of a format parsed in memory (limits.bodyBytes); default DEFAULTS.limits.bodyBytes. */
   readonly bodyBytes?: number;
+  /** Years this gateway knows the store has counts for (count/years.ts); the data plane's only. */
+  readonly countedYears?: CountedYears;
 }
 
 export const HEADER_DECISION = 'x-xborder-decision';
@@ -94,7 +97,7 @@ export async function inspect(
   body: Body,
   route: RouteRuntime,
   snapshot: PolicySnapshot,
-  deps: Pick<PipelineDeps, 'store' | 'identity' | 'log' | 'bodyBytes'>,
+  deps: Pick<PipelineDeps, 'store' | 'identity' | 'log' | 'bodyBytes' | 'countedYears'>,
   transferId: string,
   now: Date,
   counting: 'count' | 'peek',
@@ -160,16 +163,44 @@ export async function inspect(
   const t0 = performance.now();
   let counted: CountResult;
   try {
-    counted = await (counting === 'count' ? count(deps.store, input) : peekCount(deps.store, input));
+    counted = await (counting === 'count' ? count(deps.store, input, countOptions(route, now, input.year, deps.countedYears)) : peekCount(deps.store, input));
   } catch (err) {
     if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
-    deps.log.error({ transferId, code: err.code, err: { message: err.message } }, 'xborder.store_failed');
-    // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN).
-    return { classified, subjects, counted: undefined, decision: decideStoreDown(), failure: err, ms: { ...ms, count: round(performance.now() - t0) } };
+    deps.log.error({ transferId, code: err.code, err: { message: err.message } }, err.code === 'XB_STORE_LOST' ? 'xborder.store_lost' : 'xborder.store_failed');
+    // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN),
+    // unless the route is fail-open; then they are recorded uncounted, for `counts rebuild`.
+    // What is certain without the store still blocks: the transfer's own persons on empty counters.
+    const certain = decide(uncounted(input, 'as-new'), found.indicators, ctx);
+    const decision = certain.kind === 'block' ? certain : decideStoreDown(route.failMode, err.code);
+    return { classified, subjects, counted: uncounted(input, 'none'), decision, failure: certain.kind === 'block' ? undefined : err, ms: { ...ms, count: round(performance.now() - t0) } };
   }
+  if (counting === 'count' && counted.admitted && counted.persons.length > 0) deps.countedYears?.add(input.year);
   ms['count'] = round(performance.now() - t0);
   const decision = timed('decide', () => decide(counted, found.indicators, ctx));
   return { classified, subjects, counted, decision, failure: undefined, ms };
+}
+
+/** The store's options for one transfer: whether the year must already be there, and the dashboards' union sketches. */
+function countOptions(route: RouteRuntime, now: Date, year: number, countedYears: CountedYears | undefined): CheckAndAddOptions {
+  const month = chinaDay(now).slice(0, 7);
+  return {
+    expectCounted: countedYears?.has(year) ?? false,
+    unions: [sketchName.route(route.id, month), sketchName.recipient(route.recipient.name, month), sketchName.month(month)],
+  };
+}
+
+/**
+ * The planned persons of a transfer the store could not count: with nothing added (`none`, what
+ * evidence records), or as if every person were new on empty counters (`as-new`, a lower bound of
+ * the truth: whatever it blocks, the real counts would block too).
+ */
+function uncounted(input: { plan: CountPlan; year: number }, added: 'none' | 'as-new'): CountResult {
+  const { plan, year } = input;
+  const counters = plan.counters.map((c) => {
+    const n = added === 'as-new' ? c.persons.length : 0;
+    return { counter: c.counter.ref, before: 0, added: n, after: n, persons: c.persons };
+  });
+  return { year, admitted: false, persons: plan.persons, counters };
 }
 
 function transfer(deps: PipelineDeps) {

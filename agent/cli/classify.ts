@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { systemClock } from '../clock.js';
 import { loadConfig, type Config } from '../config/load.js';
-import { openEmbeddedStore } from '../count/store/embedded.js';
+import { openStoreIfExists } from '../count/store/index.js';
 import type { CounterStore } from '../count/store/types.js';
 import { XbError } from '../errors.js';
 import { loadIdentityKey, type IdentityKey } from '../identify/key.js';
@@ -58,11 +58,11 @@ export async function classifyCommand(args: readonly string[]): Promise<number> 
     return 1;
   }
   const { identity, ephemeral } = dryRunKey(loaded.config);
-  const embedded = existsSync(loaded.config.store.path) ? openEmbeddedStore(loaded.config.store.path) : undefined;
-  const store = embedded ?? emptyStore;
+  const existing = await openStoreIfExists(loaded.config.store);
+  const store = existing ?? emptyStore;
   try {
     // Registered fingerprints match only under the key they were registered with.
-    const snapshot = buildSnapshot(loaded, policy, embedded && !ephemeral ? await loadFingerprints(embedded, identity.key) : undefined);
+    const snapshot = buildSnapshot(loaded, policy, existing && !ephemeral ? await loadFingerprints(existing, identity.key) : undefined);
     const route = snapshot.routes.get(values.route) as RouteRuntime;
     const result = await inspect({ bytes, contentType, contentEncoding: undefined }, route, snapshot, { store, identity, log: pino({ level: 'silent' }) }, 'dry-run', systemClock.now(), 'peek');
     const report = describe(result, route, bytes.length, ephemeral);
@@ -86,12 +86,16 @@ function dryRunKey(config: Config): { identity: IdentityKey; ephemeral: boolean 
 
 /** A store with nobody in it, for a gateway that has never counted. */
 const emptyStore: CounterStore = {
+  kind: 'embedded',
   checkAndAdd: () => Promise.reject(new Error('a dry run never adds')),
   peek: async (_year, entries) => ({
     admitted: true,
     counters: entries.map((e) => ({ counter: e.counter, before: 0, added: new Set(e.members.map((m) => m.toString('hex'))).size, after: new Set(e.members.map((m) => m.toString('hex'))).size })),
   }),
   counts: async () => new Map(),
+  sketch: async () => undefined,
+  sketchNames: async () => [],
+  keyFingerprint: async () => undefined,
   checkKeyFingerprint: async () => undefined,
   close: async () => undefined,
 };

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { fingerprintKey, normalizeFingerprintValue, type StoredFingerprint } from '../classify/fingerprints.js';
 import { chinaYear, systemClock } from '../clock.js';
 import { loadConfig, type Config } from '../config/load.js';
-import { openEmbeddedStore } from '../count/store/embedded.js';
+import { openStore } from '../count/store/index.js';
 import { loadIdentityKey } from '../identify/key.js';
 
 /** Register `values` under the config's identity key and store; returns how many were new and the total. */
@@ -25,7 +25,7 @@ export async function registerFingerprints(config: Config, values: readonly stri
     }
     prints.push({ key: fingerprintKey(identity.key, normalized), length: normalized.length });
   }
-  const store = openEmbeddedStore(config.store.path);
+  const store = await openStore(config.store);
   try {
     // The same key the counts are pinned to: a fingerprint keyed under another key would never match.
     await store.checkKeyFingerprint(chinaYear(systemClock.now()), identity.fingerprint);
@@ -58,7 +58,7 @@ export async function fingerprintsCommand(args: readonly string[]): Promise<numb
     return 0;
   }
   if (sub === 'count' && !file) {
-    const store = openEmbeddedStore(config().store.path);
+    const store = await openStore(config().store);
     try {
       process.stdout.write(`${await store.fingerprintCount()}\n`);
     } finally {

@@ -39,7 +39,14 @@ export const DEFAULTS = {
     /** Idle time between body chunks, ms. */
     bodyTimeoutMs: 30_000,
   },
-  store: { kind: 'embedded' as const, path: 'store' /* under dataDir */ },
+  store: {
+    kind: 'embedded' as const,
+    path: 'store' /* under dataDir */,
+    /** Redis: the hash tag of every key is `{<keyPrefix>:<year>}`. */
+    keyPrefix: 'xb',
+    /** Redis: a command (one transfer's check-and-add) that takes longer fails the transfer with 503, ms. */
+    timeoutMs: 2_000,
+  },
   identity: { keyEnv: 'XB_HMAC_KEY', generatedKeyFile: 'hmac.key' /* under dataDir */ },
   admin: { tokenEnv: 'XB_ADMIN_TOKEN', generatedTokenFile: 'admin.token' /* under dataDir */ },
   evidence: {

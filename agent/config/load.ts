@@ -27,7 +27,7 @@ export interface Config {
   readonly listen: { data: { host: string; port: number }; admin: { host: string; port: number } };
   readonly limits: { memoryBytes: number; spoolBytes: number; bodyBytes: number; decompressedBytes: number; maxRatio: number; multipartParts: number };
   readonly upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number };
-  readonly store: { kind: 'embedded'; path: string };
+  readonly store: StoreConfig;
   /** Where the HMAC key comes from; `generatedFile` is used (and created) when neither is set. */
   readonly identity: { key: SecretSourceConfig & { generatedFile: string } };
   readonly admin: { token: SecretSourceConfig & { generatedFile: string } };
@@ -36,6 +36,18 @@ export interface Config {
   readonly routes: readonly RouteConfig[];
   readonly filings: readonly RawFiling[];
 }
+
+export type StoreConfig =
+  | { readonly kind: 'embedded'; readonly path: string }
+  | {
+      readonly kind: 'redis';
+      readonly url: string | undefined;
+      readonly cluster: readonly string[] | undefined;
+      readonly sentinel: { readonly name: string; readonly sentinels: readonly string[] } | undefined;
+      readonly password: SecretSourceConfig | undefined;
+      readonly keyPrefix: string;
+      readonly timeoutMs: number;
+    };
 
 /** A route with defaults applied; `accept` and `protobuf` stay optional, `protobuf.files` are absolute. */
 export type RouteConfig = Omit<Required<RawRoute>, 'accept' | 'csv' | 'protobuf'> & {
@@ -69,7 +81,7 @@ export function loadConfig(file: string): LoadedConfig {
   const schemaIssues = checked.issues.filter((i) => !renamed.some((r) => r.path === i.path));
   if (renamed.length > 0 || !checked.value) throw invalid([...renamed, ...schemaIssues].sort((a, b) => a.line - b.line));
   const raw = checked.value;
-  const extra = checkRoutes(raw, shownFile, parsed.lineOf);
+  const extra = [...checkRoutes(raw, shownFile, parsed.lineOf), ...checkStore(raw, shownFile, parsed.lineOf)];
   if (extra.length > 0) throw invalid(extra);
   return { config: withDefaults(raw, path), lineOf: parsed.lineOf, shownFile };
 }
@@ -116,6 +128,20 @@ function checkRoutes(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf'
   return issues;
 }
 
+/** embedded takes a path only; redis exactly one of url, cluster, sentinel. */
+function checkStore(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf']): SourceIssue[] {
+  const store = raw.store;
+  if (!store) return [];
+  const issue = (key: string, message: string): SourceIssue => ({ file, line: lineOf(['store', key]), path: `store.${key}`, message });
+  const redisKeys = (['url', 'cluster', 'sentinel', 'password', 'keyPrefix', 'timeoutMs'] as const).filter((k) => store[k] !== undefined);
+  if (store.kind === 'embedded') return redisKeys.map((k) => issue(k, `only for store.kind redis; the embedded store takes store.path`));
+  const issues: SourceIssue[] = [];
+  if (store.path !== undefined) issues.push(issue('path', 'only for store.kind embedded; a redis store is reached by url, cluster or sentinel'));
+  const where = (['url', 'cluster', 'sentinel'] as const).filter((k) => store[k] !== undefined);
+  if (where.length !== 1) issues.push(issue(where[1] ?? 'kind', `store.kind redis needs exactly one of url, cluster, sentinel${where.length > 1 ? ` (found ${where.join(', ')})` : ''}`));
+  return issues;
+}
+
 function withDefaults(raw: RawConfig, path: string): Config {
   const base = dirname(path);
   const at = (p: string, from = base) => (isAbsolute(p) ? p : resolve(from, p));
@@ -151,7 +177,18 @@ function withDefaults(raw: RawConfig, path: string): Config {
       multipartParts: raw.limits?.multipartParts ?? DEFAULTS.limits.multipartParts,
     },
     upstream: { ...DEFAULTS.upstream, ...raw.upstream },
-    store: { kind: 'embedded', path: at(raw.store?.path ?? DEFAULTS.store.path, dataDir) },
+    store:
+      raw.store?.kind === 'redis'
+        ? {
+            kind: 'redis',
+            url: raw.store.url,
+            cluster: raw.store.cluster,
+            sentinel: raw.store.sentinel,
+            password: raw.store.password?.file ? { ...raw.store.password, file: at(raw.store.password.file) } : raw.store.password,
+            keyPrefix: raw.store.keyPrefix ?? DEFAULTS.store.keyPrefix,
+            timeoutMs: raw.store.timeoutMs ?? DEFAULTS.store.timeoutMs,
+          }
+        : { kind: 'embedded', path: at(raw.store?.path ?? DEFAULTS.store.path, dataDir) },
     identity: { key: secret(raw.identity?.key, DEFAULTS.identity.keyEnv, DEFAULTS.identity.generatedKeyFile) },
     admin: { token: secret(raw.admin?.token, DEFAULTS.admin.tokenEnv, DEFAULTS.admin.generatedTokenFile) },
     evidence: {

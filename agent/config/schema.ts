@@ -79,6 +79,8 @@ const Filing = Type.Object(
   { additionalProperties: false },
 );
 
+const HostPort = Type.String({ pattern: '^[^\\s:]+:[0-9]{1,5}$' });
+
 const SecretSource = Type.Object(
   {
     /** File holding the secret (mode 0600 recommended). */
@@ -137,7 +139,23 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     store: Type.Optional(
-      Type.Object({ kind: Type.Literal('embedded'), path: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          kind: Type.Union([Type.Literal('embedded'), Type.Literal('redis')]),
+          /** embedded: folder of the LMDB files. */
+          path: Type.Optional(Type.String({ minLength: 1 })),
+          /** redis, one of url | cluster | sentinel. */
+          url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+          cluster: Type.Optional(Type.Array(HostPort, { minItems: 1 })),
+          sentinel: Type.Optional(
+            Type.Object({ name: Type.String({ minLength: 1 }), sentinels: Type.Array(HostPort, { minItems: 1 }) }, { additionalProperties: false }),
+          ),
+          password: Type.Optional(SecretSource),
+          keyPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' })),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     identity: Type.Optional(Type.Object({ key: Type.Optional(SecretSource) }, { additionalProperties: false })),
     admin: Type.Optional(Type.Object({ token: Type.Optional(SecretSource) }, { additionalProperties: false })),

@@ -97,8 +97,16 @@ export const decideOverLimit = (): Decision => ({ kind: 'block', rules: [], reas
 /** Codes of bodies refused by decideOverLimit whatever the route's fail mode. */
 export const OVER_LIMIT_CODES: ReadonlySet<string> = new Set(['XB_BODY_DECOMPRESSED_TOO_LARGE', 'XB_BODY_TOO_MANY_PARTS', 'XB_BODY_TOO_LARGE_TO_INSPECT']);
 
-/** The store could not count: a transfer carrying PI is refused (fail-closed), whatever the mode. */
-export const decideStoreDown = (): Decision => ({ kind: 'block', rules: [], reason: 'store-unavailable', enforceWouldBlock: true });
+/**
+ * The store could not count (unreachable, timed out, or lost this year's counts): a transfer
+ * carrying PI is refused whatever the mode (DESIGN: fail-closed), unless its route is explicitly
+ * fail-open; then it is forwarded and flagged, its persons recorded in evidence uncounted, and
+ * `xborder counts rebuild` counts them. A key mismatch is a configuration fault: always refused.
+ */
+export function decideStoreDown(failMode: 'closed' | 'open', code: string): Decision {
+  if (failMode === 'open' && code !== 'XB_STORE_KEY_MISMATCH') return { kind: 'flag', rules: [], reason: 'store-unavailable', enforceWouldBlock: true };
+  return { kind: 'block', rules: [], reason: 'store-unavailable', enforceWouldBlock: true };
+}
 
 /**
  * The ranges a counter may not reach: thresholds whose obligation no valid filing covers.

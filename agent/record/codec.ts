@@ -22,6 +22,7 @@ export interface CounterDeltaObject {
   added: number;
   after: number;
   persons: number[];
+  estimated: boolean;
 }
 
 export interface TransferObject {
@@ -56,10 +57,10 @@ export interface EvidenceObject {
   gatewayId: string;
   seq: number;
   timeMs: number;
-  kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD';
+  kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD' | 'BACKFILL';
   prevHash: Buffer;
   transferId: string;
   transfer?: TransferObject | null;
   outcome?: { upstreamStatus: number; errorCode: string; responseBytes: number } | null;
-  lifecycle?: { policyRevision: string; version: string; detail: string } | null;
+  lifecycle?: { policyRevision: string; version: string; detail: string; keyFingerprint: string } | null;
 }

@@ -12,6 +12,8 @@ export { openEvidenceLog, type EvidenceLog } from './log.js';
 export { verifyEvidence } from './verify.js';
 
 export interface TransferFacts {
+  /** BACKFILL: persons sent before xborder was installed (`xborder backfill`); default TRANSFER. */
+  readonly kind?: 'TRANSFER' | 'BACKFILL';
   readonly transferId: string;
   readonly timeMs: number;
   readonly route: {
@@ -33,12 +35,12 @@ export interface TransferFacts {
 
 export async function recordTransfer(log: EvidenceLog, f: TransferFacts): Promise<void> {
   await log.append({
-    kind: 'TRANSFER',
+    kind: f.kind ?? 'TRANSFER',
     timeMs: f.timeMs,
     transferId: f.transferId,
     transfer: {
       route: f.route.id,
-      direction: 'push',
+      direction: f.kind === 'BACKFILL' ? 'backfill' : 'push',
       recipient: f.route.recipient.name,
       recipientCountry: f.route.recipient.country,
       regime: f.route.regime,

@@ -7,6 +7,7 @@
  *   members      year \0 counter \0 base64(key)  → 1 byte     (the exact set)
  *   cardinality  year \0 counter                 → number     (its size, kept in the same txn)
  *   meta         keyfp \0 year                   → fingerprint of the identity key
+ *   sketches     year \0 sketch name             → HLL registers (count/hll.ts), 16 KiB
  *   fingerprints base64(HMAC key)                → normalized value's length (registered
  *                                                  important data; never the value: issue 4)
  */
@@ -14,8 +15,10 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { XbError } from '../../errors.js';
 import type { CountEntry } from '../../types.js';
+import { addToRegisters, emptyRegisters } from '../hll.js';
 import { reaches } from '../ranges.js';
-import type { CheckAndAddResult, CounterStore, FingerprintStore, StoredDelta, StoredFingerprint } from './types.js';
+import { keyMismatch, storeLost } from './errors.js';
+import { sketchName, type CheckAndAddOptions, type CheckAndAddResult, type CounterStore, type FingerprintStore, type StoredDelta, type StoredFingerprint } from './types.js';
 
 const PRESENT = Buffer.from([1]);
 
@@ -33,11 +36,21 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
   const cardinality: Database<number, string> = root.openDB({ name: 'cardinality' });
   const meta: Database<string, string> = root.openDB({ name: 'meta' });
   const prints: Database<number, string> = root.openDB({ name: 'fingerprints' });
+  const sketches: Database<Buffer, string> = root.openDB({ name: 'sketches', encoding: 'binary' });
 
-  const pinFingerprint = (year: number, fp: string): void => {
+  const pinFingerprint = (year: number, fp: string, expectCounted: boolean): void => {
     const stored = meta.get(`keyfp\0${year}`);
+    if (stored === undefined && expectCounted) throw storeLost(year);
     if (stored === undefined) meta.putSync(`keyfp\0${year}`, fp);
     else if (stored !== fp) throw keyMismatch(year, stored, fp);
+  };
+
+  /** Max-merge keys into a sketch; written only when a register changed. */
+  const addToSketch = (year: number, name: string, keys: Iterable<Buffer>): void => {
+    const k = `${year}\0${name}`;
+    const stored = sketches.get(k);
+    const registers = stored ? Buffer.from(stored) : emptyRegisters();
+    if (addToRegisters(registers, keys) || !stored) sketches.putSync(k, registers);
   };
 
   /** Per entry: its members new to the counter, and before/added/after; reads only. */
@@ -58,17 +71,24 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
   };
 
   return {
-    async checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[]): Promise<CheckAndAddResult> {
+    kind: 'embedded',
+
+    async checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[], options: CheckAndAddOptions): Promise<CheckAndAddResult> {
       try {
         // A child transaction: if any write throws, the whole check-and-add rolls back.
         return await root.childTransaction(() => {
-          pinFingerprint(year, keyFingerprint);
+          pinFingerprint(year, keyFingerprint, options.expectCounted);
           const { fresh, counters, admitted } = check(year, entries);
           if (admitted) {
             entries.forEach((e, i) => {
               for (const k of fresh[i] ?? []) members.putSync(k, PRESENT);
               cardinality.putSync(`${year}\0${e.counter}`, (counters[i] as StoredDelta).after);
+              addToSketch(year, sketchName.counter(e.counter), e.members);
             });
+            if (options.unions.length > 0) {
+              const everyone = entries.flatMap((e) => e.members);
+              for (const name of options.unions) addToSketch(year, name, everyone);
+            }
           }
           return { admitted, counters };
         });
@@ -89,6 +109,20 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
         out.set(key.slice(String(year).length + 1), value);
       }
       return out;
+    },
+
+    async sketch(year: number, name: string): Promise<Buffer | undefined> {
+      const stored = sketches.get(`${year}\0${name}`);
+      return stored ? Buffer.from(stored) : undefined;
+    },
+
+    async sketchNames(year: number): Promise<string[]> {
+      const prefix = `${year}\0`;
+      return [...sketches.getKeys({ start: prefix, end: `${year}\u0001` })].map((k) => k.slice(prefix.length));
+    },
+
+    async keyFingerprint(year: number): Promise<string | undefined> {
+      return meta.get(`keyfp\0${year}`);
     },
 
     async checkKeyFingerprint(year: number, keyFingerprint: string): Promise<void> {
@@ -131,12 +165,4 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
       await root.close();
     },
   };
-}
-
-function keyMismatch(year: number, stored: string, given: string): XbError {
-  return new XbError(
-    'XB_STORE_KEY_MISMATCH',
-    `${year} was counted under identity key ${stored.slice(0, 12)}…, but the configured key is ${given.slice(0, 12)}…; ` +
-      'a new key would restart counting (an under-count). Restore the original key, or rebuild the counts from evidence.',
-  );
 }

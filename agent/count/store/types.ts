@@ -1,6 +1,7 @@
 /**
- * The counter store contract. Implementations (embedded now; Redis with the counting issue) give
- * the same semantics: one atomic check-and-add per transfer across all its counters.
+ * The counter store contract. Two implementations give the same semantics: the embedded LMDB
+ * store (the default, `embedded.ts`) and Redis (`redis.ts`: single node, Sentinel, Cluster).
+ * The exact set is authoritative; the sketch beside it (count/hll.ts) only ever estimates.
  */
 import type { StoredFingerprint } from '../../classify/fingerprints.js';
 import type { CountEntry } from '../../types.js';
@@ -12,6 +13,11 @@ export interface StoredDelta {
   readonly before: number;
   readonly added: number;
   readonly after: number;
+  /**
+   * True when `added`/`after` are a lower bound from the pre-estimate (count/index.ts), not an
+   * exact member check: only ever on a refused transfer, which added nobody.
+   */
+  readonly estimated?: boolean;
 }
 
 export interface CheckAndAddResult {
@@ -20,17 +26,44 @@ export interface CheckAndAddResult {
   readonly counters: readonly StoredDelta[];
 }
 
-export interface CounterStore {
+export interface CheckAndAddOptions {
   /**
-   * Atomically: find how many of each entry's members are new to its counter; if any entry's
-   * [before, after] reaches one of its blocked ranges, add nobody; else add every member.
-   * Also pins `keyFingerprint` to `year` on first use and refuses a different one.
+   * The caller knows this year already has counts in this store (it saw the year's key pin, or
+   * its evidence shows counted persons). A store that then has no pin for the year has lost its
+   * data (restarted empty, flushed, failed over to an empty replica): it throws XB_STORE_LOST and
+   * adds nobody, since counting on from zero would under-count.
    */
-  checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[]): Promise<CheckAndAddResult>;
+  readonly expectCounted: boolean;
+  /**
+   * Names of union sketches (HLL only, no exact set) the admitted persons are also added to, for
+   * dashboards: `route:<id>:<YYYY-MM>`, `recipient:<name>:<YYYY-MM>`, `month:<YYYY-MM>`.
+   */
+  readonly unions: readonly string[];
+}
+
+export interface CounterStore {
+  readonly kind: 'embedded' | 'redis';
+  /**
+   * Atomically: pin `keyFingerprint` to `year` (or refuse a different one: XB_STORE_KEY_MISMATCH;
+   * or, with `expectCounted` and no pin, XB_STORE_LOST); find how many of each entry's members are
+   * new to its counter; if any entry's [before, after] reaches one of its blocked ranges, add
+   * nobody; else add every member to its counter's exact set and sketch, and every member of the
+   * transfer to the union sketches.
+   */
+  checkAndAdd(year: number, keyFingerprint: string, entries: readonly CountEntry[], options: CheckAndAddOptions): Promise<CheckAndAddResult>;
   /** What checkAndAdd would find, without adding anyone (the `xborder classify` dry run). */
   peek(year: number, entries: readonly CountEntry[]): Promise<CheckAndAddResult>;
   /** Exact persons per counter for a year. */
   counts(year: number): Promise<Map<string, number>>;
+  /**
+   * The registers of one sketch (`counter:<ref>` or a union name), HLL_REGISTERS bytes, or
+   * undefined when nothing was added to it this year.
+   */
+  sketch(year: number, name: string): Promise<Buffer | undefined>;
+  /** Names of every sketch the year has. */
+  sketchNames(year: number): Promise<string[]>;
+  /** The identity key fingerprint `year` was counted under, if any. */
+  keyFingerprint(year: number): Promise<string | undefined>;
   /** Refuse to start if `year` was counted under another identity key. */
   checkKeyFingerprint(year: number, keyFingerprint: string): Promise<void>;
   close(): Promise<void>;
@@ -48,7 +81,18 @@ export interface FingerprintStore {
   addFingerprints(fingerprints: readonly StoredFingerprint[]): Promise<number>;
   /** Every registered fingerprint, to build the hot path's filter (start and reload). */
   fingerprints(): Promise<StoredFingerprint[]>;
-  /** The exact check behind the filter; synchronous, since classify/ is. */
+  /**
+   * The exact check behind the filter; synchronous, since classify/ is. A remote store answers
+   * from the copy `fingerprints()` last loaded (start and reload refresh it).
+   */
   hasFingerprint(key: Buffer): boolean;
   fingerprintCount(): Promise<number>;
 }
+
+/** Sketch names: one per counter beside its exact set, and the dashboards' unions. */
+export const sketchName = {
+  counter: (ref: string) => `counter:${ref}`,
+  route: (id: string, month: string) => `route:${id}:${month}`,
+  recipient: (name: string, month: string) => `recipient:${name}:${month}`,
+  month: (month: string) => `month:${month}`,
+} as const;

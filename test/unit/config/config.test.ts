@@ -44,7 +44,7 @@ describe('a valid config', () => {
     const { config } = loadConfig(fixture('valid.yaml'));
     expect(config.mode).toBe('enforce');
     expect(config.dataDir).toBe(join(FIXTURES, 'data'));
-    expect(config.store.path).toBe(join(FIXTURES, 'data', DEFAULTS.store.path));
+    expect(config.store).toEqual({ kind: 'embedded', path: join(FIXTURES, 'data', DEFAULTS.store.path) });
     expect(config.limits.bodyBytes).toBe(DEFAULTS.limits.bodyBytes);
     expect(config.company.sensitivityProfile).toBe('gbt45574');
     expect(config.routes).toEqual([
@@ -66,6 +66,19 @@ describe('a valid config', () => {
     expect(() => loadConfig(join(PACKAGE_ROOT, 'xborder.example.yaml'))).not.toThrow();
   });
 
+  it('a Redis store: location as given, key prefix and timeout defaulted, no path', () => {
+    const { config } = loadConfig(fixture('store-redis.yaml'));
+    expect(config.store).toEqual({
+      kind: 'redis',
+      url: undefined,
+      cluster: undefined,
+      sentinel: { name: 'xbmaster', sentinels: ['10.0.0.1:26379', '10.0.0.2:26379'] },
+      password: { env: 'XB_REDIS_PASSWORD' },
+      keyPrefix: DEFAULTS.store.keyPrefix,
+      timeoutMs: DEFAULTS.store.timeoutMs,
+    });
+  });
+
   it('a missing file is XB_CFG_NOT_FOUND', () => {
     expect(() => loadConfig(fixture('no-such-file.yaml'))).toThrow(expect.objectContaining({ code: 'XB_CFG_NOT_FOUND' }));
   });
@@ -83,6 +96,9 @@ describe('broken configs', () => {
     { fixture: 'expires-before-effective.yaml', what: 'a filing that expires before it takes effect', says: /expires 2026-02-28 is before effective 2026-03-01/ },
     { fixture: 'several-defects.yaml', what: 'three reference defects, reported together', says: /duplicate route id/ },
     { fixture: 'several-schema-defects.yaml', what: 'three schema defects, reported together', says: /unknown key/ },
+    { fixture: 'store-redis-defects.yaml', what: 'a redis store with two locations and a path', says: /exactly one of url, cluster, sentinel/ },
+    { fixture: 'store-cluster-node-without-port.yaml', what: 'a cluster node without a port', says: /to match/ },
+    { fixture: 'store-embedded-redis-keys.yaml', what: 'redis settings on the embedded store', says: /only for store.kind redis/ },
   ])('$what ($fixture) → XB_CFG_INVALID at the marked lines', ({ fixture: name, says }) => {
     const err = loadError(name);
     const expected = markers(name);

@@ -124,7 +124,7 @@ describe('a fresh chain', () => {
     await writeChain([transferEntry(1)]);
     const [rec] = records(onlySegment());
     expect(rec?.transfer?.persons.map((p) => p.length)).toEqual([16, 16]);
-    expect(rec?.transfer?.counters[0]).toEqual({ counter: 'guangxi-2025/live-commerce/limited', before: 2, added: 2, after: 4, persons: [0, 1] });
+    expect(rec?.transfer?.counters[0]).toEqual({ counter: 'guangxi-2025/live-commerce/limited', before: 2, added: 2, after: 4, persons: [0, 1], estimated: false });
   });
 });
 

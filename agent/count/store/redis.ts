@@ -1,0 +1,217 @@
+/**
+ * The Redis counter store: single node, Sentinel or Cluster (ioredis). Same contract as the
+ * embedded store (types.ts); the check-and-add of a transfer is one Lua script
+ * (check-and-add.lua), so replicas sharing a Redis never both slip under a threshold.
+ *
+ * Keys (every key of one company-year shares the hash tag, so the script runs on Cluster):
+ *   {<prefix>:<year>}:meta            hash: keyfp → identity key fingerprint
+ *   {<prefix>:<year>}:counters        set of counter refs with members
+ *   {<prefix>:<year>}:sketches        set of sketch names
+ *   {<prefix>:<year>}:set:<counter>   the exact set of 16-byte person keys
+ *   {<prefix>:<year>}:hll:<sketch>    HLL registers (count/hll.ts), a 16 KiB string
+ *   {<prefix>}:fingerprints           hash: base64(HMAC key) → normalized value length
+ *
+ * Failure: commands time out after `timeoutMs` and are never queued while disconnected
+ * (enableOfflineQueue off), so a transfer fails fast with XB_STORE_UNAVAILABLE (fail-closed,
+ * DESIGN). A script that timed out on the client may still have run: that can only over-count.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { XbError } from '../../errors.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
+import type { CountEntry } from '../../types.js';
+import { emptyRegisters, packedUpdates } from '../hll.js';
+import type { Range } from '../ranges.js';
+import { keyMismatch, storeLost } from './errors.js';
+import type { CheckAndAddOptions, CheckAndAddResult, CounterStore, FingerprintStore, StoredDelta, StoredFingerprint } from './types.js';
+
+export interface RedisStoreOptions {
+  /** `redis://[:password@]host:port[/db]` for a single node. */
+  readonly url?: string;
+  /** Seed nodes `host:port` of a Cluster. */
+  readonly cluster?: readonly string[];
+  readonly sentinel?: { readonly name: string; readonly sentinels: readonly string[] };
+  /** Every key holds the hash tag `{<keyPrefix>:<year>}`. */
+  readonly keyPrefix: string;
+  readonly timeoutMs: number;
+  readonly password?: string;
+}
+
+type Client = Redis | Cluster;
+type Reply = (string | number)[];
+
+const SCRIPT = readFileSync(join(PACKAGE_ROOT, 'agent', 'count', 'store', 'check-and-add.lua'), 'utf8');
+const ADD_FINGERPRINTS = `local added = 0
+for i = 1, #ARGV, 2 do added = added + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return added`;
+
+export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterStore & FingerprintStore> {
+  const client = connect(opts);
+  client.defineCommand('xbCheckAndAdd', { lua: SCRIPT });
+  client.defineCommand('xbAddFingerprints', { lua: ADD_FINGERPRINTS, numberOfKeys: 1 });
+  client.on('error', () => undefined); // surfaced per command as XB_STORE_UNAVAILABLE
+  try {
+    await withTimeout(client.connect(), opts.timeoutMs * 5, 'connecting');
+  } catch (err) {
+    client.disconnect();
+    throw unavailable(err, `cannot connect to ${where(opts)}`);
+  }
+
+  const tag = (year: number) => `{${opts.keyPrefix}:${year}}`;
+  const printsKey = `{${opts.keyPrefix}}:fingerprints`;
+  let printCache = new Set<string>();
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw unavailable(err, what);
+    }
+  };
+
+  const script = async (year: number, keyFingerprint: string, entries: readonly CountEntry[], mode: 'add' | 'peek', options: CheckAndAddOptions): Promise<CheckAndAddResult> => {
+    const t = tag(year);
+    const keys = [`${t}:meta`, `${t}:counters`, `${t}:sketches`];
+    const args: (string | Buffer)[] = [keyFingerprint, options.expectCounted ? '1' : '0', mode, String(entries.length), String(options.unions.length)];
+    const everyone = new Map<string, Buffer>();
+    const perEntry: (string | Buffer)[] = [];
+    for (const e of entries) {
+      const members = distinct(e.members);
+      for (const m of members) everyone.set(m.toString('latin1'), m);
+      keys.push(`${t}:set:${e.counter}`, `${t}:hll:counter:${e.counter}`);
+      perEntry.push(e.counter, Buffer.concat(members), mode === 'add' ? packedUpdates(members) : '', rangeSpec(e.blocked));
+    }
+    for (const u of options.unions) keys.push(`${t}:hll:${u}`);
+    args.push(mode === 'add' && options.unions.length > 0 ? packedUpdates(everyone.values()) : '', ...perEntry, ...options.unions);
+    const reply = (await call('counting', () => (client as unknown as ScriptClient).xbCheckAndAdd(keys.length, ...keys, ...args))) as Reply;
+    if (reply[0] === 'LOST') throw storeLost(year);
+    if (reply[0] === 'MISMATCH') throw keyMismatch(year, String(reply[1]), keyFingerprint);
+    const counters: StoredDelta[] = entries.map((e, i) => {
+      const before = Number(reply[2 + i * 2]);
+      const added = Number(reply[3 + i * 2]);
+      return { counter: e.counter, before, added, after: before + added };
+    });
+    return { admitted: reply[1] === 1, counters };
+  };
+
+  const keyFingerprint = async (year: number): Promise<string | undefined> =>
+    (await call('reading the key fingerprint', () => client.hget(`${tag(year)}:meta`, 'keyfp'))) ?? undefined;
+
+  return {
+    kind: 'redis',
+
+    checkAndAdd: (year, keyFingerprint, entries, options) => script(year, keyFingerprint, entries, 'add', options),
+
+    peek: (year, entries) => script(year, '', entries, 'peek', { expectCounted: false, unions: [] }),
+
+    async counts(year) {
+      const t = tag(year);
+      const names = await call('reading counters', () => client.smembers(`${t}:counters`));
+      const sizes = await Promise.all(names.map((n) => call('reading counters', () => client.scard(`${t}:set:${n}`))));
+      return new Map(names.map((n, i) => [n, sizes[i] ?? 0]));
+    },
+
+    async sketch(year, name) {
+      const stored = await call('reading a sketch', () => client.getBuffer(`${tag(year)}:hll:${name}`));
+      if (!stored) return undefined;
+      // SETRANGE leaves the string as long as its highest register touched: the rest are zeros.
+      const registers = emptyRegisters();
+      stored.copy(registers, 0, 0, Math.min(stored.length, registers.length));
+      return registers;
+    },
+
+    async sketchNames(year) {
+      return call('reading sketches', () => client.smembers(`${tag(year)}:sketches`));
+    },
+
+    keyFingerprint,
+
+    async checkKeyFingerprint(year, given) {
+      const stored = await keyFingerprint(year);
+      if (stored !== undefined && stored !== given) throw keyMismatch(year, stored, given);
+    },
+
+    async addFingerprints(fingerprints: readonly StoredFingerprint[]) {
+      if (fingerprints.length === 0) return 0;
+      const args = fingerprints.flatMap((f) => [f.key.toString('base64'), String(f.length)]);
+      const added = await call('registering fingerprints', () => (client as unknown as ScriptClient).xbAddFingerprints(printsKey, ...args));
+      return Number(added);
+    },
+
+    async fingerprints() {
+      const all = await call('reading fingerprints', () => client.hgetall(printsKey));
+      printCache = new Set(Object.keys(all));
+      return Object.entries(all).map(([k, v]) => ({ key: Buffer.from(k, 'base64'), length: Number(v) }));
+    },
+
+    hasFingerprint: (key) => printCache.has(key.toString('base64')),
+
+    fingerprintCount: () => call('reading fingerprints', () => client.hlen(printsKey)),
+
+    async close() {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+interface ScriptClient {
+  xbCheckAndAdd(numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
+  xbAddFingerprints(key: string, ...args: string[]): Promise<unknown>;
+}
+
+function connect(opts: RedisStoreOptions): Client {
+  const common: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    commandTimeout: opts.timeoutMs,
+    connectTimeout: opts.timeoutMs,
+    maxRetriesPerRequest: 0,
+    // Keep reconnecting while the gateway runs; transfers carrying PI are refused meanwhile.
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
+  };
+  if (opts.cluster) {
+    return new Cluster(opts.cluster.map(hostPort), { redisOptions: common, enableOfflineQueue: false, lazyConnect: true, clusterRetryStrategy: (t) => Math.min(t * 100, 2000) });
+  }
+  if (opts.sentinel) {
+    return new Redis({ ...common, sentinels: opts.sentinel.sentinels.map(hostPort), name: opts.sentinel.name, sentinelRetryStrategy: (t) => Math.min(t * 100, 2000) });
+  }
+  return new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
+}
+
+function hostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
+/** Members de-duplicated: the script counts what SMISMEMBER says is new, once per member sent. */
+function distinct(members: readonly Buffer[]): Buffer[] {
+  const seen = new Map<string, Buffer>();
+  for (const m of members) seen.set(m.toString('latin1'), m);
+  return [...seen.values()];
+}
+
+const rangeSpec = (rs: readonly Range[]): string => rs.map((r) => `${r.min}:${r.max ?? ''}`).join(';');
+
+function where(opts: RedisStoreOptions): string {
+  if (opts.cluster) return `Redis Cluster ${opts.cluster.join(',')}`;
+  if (opts.sentinel) return `Redis Sentinel ${opts.sentinel.name} via ${opts.sentinel.sentinels.join(',')}`;
+  return `Redis ${(opts.url ?? 'redis://127.0.0.1:6379').replace(/\/\/[^@/]*@/, '//***@')}`;
+}
+
+function unavailable(err: unknown, what: string): XbError {
+  if (err instanceof XbError) return err;
+  return new XbError('XB_STORE_UNAVAILABLE', `Redis store, ${what}: ${(err as Error).message}`);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
