@@ -91,7 +91,8 @@ export interface Inspection {
 
 /**
  * parse → classify → identify → count → decide, for the data plane (`count`: persons are added
- * unless refused) and for `xborder classify` (`peek`: nobody is added).
+ * unless refused), for `xborder classify` (`peek`: nobody is added) and for `xborder backfill`
+ * (`backfill`: persons already sent are added with no blocked range, and a store failure is thrown).
  */
 export async function inspect(
   body: Body,
@@ -100,7 +101,7 @@ export async function inspect(
   deps: Pick<PipelineDeps, 'store' | 'identity' | 'log' | 'bodyBytes' | 'countedYears'>,
   transferId: string,
   now: Date,
-  counting: 'count' | 'peek',
+  counting: 'count' | 'peek' | 'backfill',
 ): Promise<Inspection> {
   const ms: Record<string, number> = {};
   const timed = <T>(stage: string, fn: () => T): T => {
@@ -158,14 +159,15 @@ export async function inspect(
     plan: planCount(found, route.domain, route.scenario),
     year: chinaYear(now),
     keyFingerprint: deps.identity.fingerprint,
-    blockedRanges: (c: Counter) => blockedRanges(c, found.indicators, ctx),
+    // The data of a backfill already left: nothing can be refused, everything is counted.
+    blockedRanges: (c: Counter) => (counting === 'backfill' ? [] : blockedRanges(c, found.indicators, ctx)),
   };
   const t0 = performance.now();
   let counted: CountResult;
   try {
-    counted = await (counting === 'count' ? count(deps.store, input, countOptions(route, now, input.year, deps.countedYears)) : peekCount(deps.store, input));
+    counted = await (counting === 'peek' ? peekCount(deps.store, input) : count(deps.store, input, countOptions(route, now, input.year, deps.countedYears)));
   } catch (err) {
-    if (!(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
+    if (counting === 'backfill' || !(err instanceof XbError) || !err.code.startsWith('XB_STORE_')) throw err;
     deps.log.error({ transferId, code: err.code, err: { message: err.message } }, err.code === 'XB_STORE_LOST' ? 'xborder.store_lost' : 'xborder.store_failed');
     // Never under-count: persons that could not be counted do not leave (fail-closed, DESIGN),
     // unless the route is fail-open; then they are recorded uncounted, for `counts rebuild`.
@@ -174,7 +176,7 @@ export async function inspect(
     const decision = certain.kind === 'block' ? certain : decideStoreDown(route.failMode, err.code);
     return { classified, subjects, counted: uncounted(input, 'none'), decision, failure: certain.kind === 'block' ? undefined : err, ms: { ...ms, count: round(performance.now() - t0) } };
   }
-  if (counting === 'count' && counted.admitted && counted.persons.length > 0) deps.countedYears?.add(input.year);
+  if (counting !== 'peek' && counted.admitted && counted.persons.length > 0) deps.countedYears?.add(input.year);
   ms['count'] = round(performance.now() - t0);
   const decision = timed('decide', () => decide(counted, found.indicators, ctx));
   return { classified, subjects, counted, decision, failure: undefined, ms };

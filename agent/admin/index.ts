@@ -6,7 +6,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chinaDay, chinaYear, type Clock } from '../clock.js';
-import type { CounterStore } from '../count/store/types.js';
+import { estimates } from '../count/sketches.js';
+import { sketchName, type CounterStore } from '../count/store/types.js';
 import { coveringFiling } from '../decide/filings.js';
 import { describeThreshold } from '../decide/index.js';
 import { XbError, toProblem, toXbError } from '../errors.js';
@@ -51,7 +52,8 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
     const exact = await opts.store.counts(year);
     // A positive list's domain shares its fallback's counters: list each counter once.
     const all = new Map([...snapshot.policy.domains.values()].flatMap((d) => [...d.limited, d.general, d.sensitive].map((c) => [c.ref, c] as const)));
-    const counters = [...all.values()].map((c) => counterStatus(c, exact.get(c.ref) ?? 0, snapshot, day));
+    const estimated = await estimates(opts.store, year, [...all.keys()].map(sketchName.counter));
+    const counters = [...all.values()].map((c) => ({ ...counterStatus(c, exact.get(c.ref) ?? 0, snapshot, day), estimated: estimated.get(sketchName.counter(c.ref)) ?? 0 }));
     const head = opts.evidenceHead();
     return {
       gatewayId: opts.gatewayId,

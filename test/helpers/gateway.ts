@@ -60,11 +60,11 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
 }
 
 /** Exact counter values from the admin plane's /api/status. */
-export async function counters(gw: Gateway): Promise<Record<string, number>> {
+export async function counters(gw: Gateway, value: 'exact' | 'estimated' = 'exact'): Promise<Record<string, number>> {
   const res = await fetch(`${gw.adminUrl}/api/status`, { headers: { authorization: `Bearer ${gw.adminToken}` } });
   if (res.status !== 200) throw new Error(`/api/status answered ${res.status}`);
-  const status = (await res.json()) as { counters: { counter: string; exact: number }[] };
-  return Object.fromEntries(status.counters.map((c) => [c.counter, c.exact]));
+  const status = (await res.json()) as { counters: { counter: string; exact: number; estimated: number }[] };
+  return Object.fromEntries(status.counters.map((c) => [c.counter, c[value]]));
 }
 
 export const decisionLines = (lines: readonly string[]) =>
