@@ -1,7 +1,9 @@
 /**
  * The `xborder` command line. `start [--config FILE]` runs the gateway until SIGINT/SIGTERM
  * (SIGHUP reloads); `policy lint|explain|docs` read the packs; `evidence verify DIR` checks every
- * chain under DIR; `fingerprints add|count` register important data (cli/fingerprints.ts). Other commands of DESIGN's contract arrive with their issues and say so.
+ * chain under DIR; `fingerprints add|count` register important data (cli/fingerprints.ts);
+ * `counts show|rebuild` (cli/counts.ts) and `backfill` (cli/backfill.ts) read and restore the
+ * counters. Other commands of DESIGN's contract arrive with their issues and say so.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +12,9 @@ import { isXbError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../observability/log.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { backfillCommand } from './backfill.js';
 import { classifyCommand } from './classify.js';
+import { countsCommand } from './counts.js';
 import { fingerprintsCommand } from './fingerprints.js';
 import { compilePolicy } from '../policy/compile.js';
 import { explainItem, findItem, withItemTable } from '../policy/explain.js';
@@ -26,13 +30,19 @@ const USAGE = `usage:
   xborder policy schema FILE           write the pack schema as JSON Schema (policy/pack.schema.json)
   xborder classify --route ID [--config FILE] [--type MEDIA-TYPE] [--json] FILE
                                        dry run: what the gateway would find and decide; counts nothing
+  xborder counts show [--config FILE] [--year YYYY] [--json]
+                                       the year's counters: exact persons, estimates, thresholds, filings
+  xborder counts rebuild [--config FILE] [--evidence DIR]... [--year YYYY] [--json]
+                                       restore the counters from evidence (default DIR: evidence.dir)
+  xborder backfill --route ID [--config FILE] [--date YYYY-MM-DD] FILE...
+                                       count persons sent abroad this year before xborder was installed
   xborder evidence verify DIR          verify every evidence chain under DIR
   xborder fingerprints add FILE [--config FILE]
                                        register the values in FILE (one a line) as important data
   xborder fingerprints count [--config FILE]
                                        how many values are registered`;
 
-const PLANNED = new Set(['counts', 'backfill', 'report']);
+const PLANNED = new Set(['report']);
 const SHIPPED_PACKS = join(PACKAGE_ROOT, 'policy', 'packs');
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -42,6 +52,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'policy') return policy(rest);
   if (command === 'classify') return classifyCommand(rest).catch((err: unknown) => failed(err));
   if (command === 'fingerprints') return fingerprintsCommand(rest).catch((err: unknown) => failed(err));
+  if (command === 'counts') return countsCommand(rest).catch((err: unknown) => failed(err));
+  if (command === 'backfill') return backfillCommand(rest).catch((err: unknown) => failed(err));
   if (command === '--help' || command === '-h' || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;

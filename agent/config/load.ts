@@ -47,6 +47,7 @@ export type StoreConfig =
       readonly password: SecretSourceConfig | undefined;
       readonly keyPrefix: string;
       readonly timeoutMs: number;
+      readonly waitReplicas: number;
     };
 
 /** A route with defaults applied; `accept` and `protobuf` stay optional, `protobuf.files` are absolute. */
@@ -133,11 +134,13 @@ function checkStore(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf']
   const store = raw.store;
   if (!store) return [];
   const issue = (key: string, message: string): SourceIssue => ({ file, line: lineOf(['store', key]), path: `store.${key}`, message });
-  const redisKeys = (['url', 'cluster', 'sentinel', 'password', 'keyPrefix', 'timeoutMs'] as const).filter((k) => store[k] !== undefined);
+  const redisKeys = (['url', 'cluster', 'sentinel', 'password', 'keyPrefix', 'timeoutMs', 'waitReplicas'] as const).filter((k) => store[k] !== undefined);
   if (store.kind === 'embedded') return redisKeys.map((k) => issue(k, `only for store.kind redis; the embedded store takes store.path`));
   const issues: SourceIssue[] = [];
   if (store.path !== undefined) issues.push(issue('path', 'only for store.kind embedded; a redis store is reached by url, cluster or sentinel'));
   const where = (['url', 'cluster', 'sentinel'] as const).filter((k) => store[k] !== undefined);
+  // WAIT has no key, so a Cluster client cannot send it to the shard that took the writes.
+  if (store.cluster !== undefined && (store.waitReplicas ?? 0) > 0) issues.push(issue('waitReplicas', 'not supported with store.cluster; use AOF on every shard'));
   if (where.length !== 1) issues.push(issue(where[1] ?? 'kind', `store.kind redis needs exactly one of url, cluster, sentinel${where.length > 1 ? ` (found ${where.join(', ')})` : ''}`));
   return issues;
 }
@@ -187,6 +190,7 @@ function withDefaults(raw: RawConfig, path: string): Config {
             password: raw.store.password?.file ? { ...raw.store.password, file: at(raw.store.password.file) } : raw.store.password,
             keyPrefix: raw.store.keyPrefix ?? DEFAULTS.store.keyPrefix,
             timeoutMs: raw.store.timeoutMs ?? DEFAULTS.store.timeoutMs,
+            waitReplicas: raw.store.waitReplicas ?? 0,
           }
         : { kind: 'embedded', path: at(raw.store?.path ?? DEFAULTS.store.path, dataDir) },
     identity: { key: secret(raw.identity?.key, DEFAULTS.identity.keyEnv, DEFAULTS.identity.generatedKeyFile) },

@@ -153,6 +153,7 @@ export const ConfigSchema = Type.Object(
           password: Type.Optional(SecretSource),
           keyPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' })),
           timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          waitReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },
       ),

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../agent/gateway.js';
 import { readRecords } from '../../agent/record/read.js';
 import { counters, decisionLines, deliveryRoute, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
-import { REDIS_SKIP_MESSAGE, redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+import { REDIS_SKIP_MESSAGE, redisCli, redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
 import { shipment } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -42,6 +42,17 @@ describe.skipIf(!redisServerAvailable())('a Redis store failing under a running 
     const res = await postJson(`${gw.dataUrl}/closed/v1/shipments`, batch(1, 10));
     expect(res.status).toBe(201);
     expect((await counters(gw))[LIMITED]).toBe(10);
+  });
+
+  it('with Redis too slow (paused past store.timeoutMs): 503, nothing forwarded', async () => {
+    const received = upstream.received.length;
+    await redisCli(redis.port, 'CLIENT', 'PAUSE', '1500', 'ALL');
+    const slow = await postJson(`${gw.dataUrl}/closed/v1/shipments`, batch(100, 5));
+    expect(slow.status).toBe(503);
+    expect(slow.json.code).toBe('XB_STORE_UNAVAILABLE');
+    expect(slow.json.detail).toMatch(/timed out/i);
+    expect(upstream.received.length).toBe(received);
+    await redisCli(redis.port, 'CLIENT', 'UNPAUSE');
   });
 
   it('with Redis down: 503 on a fail-closed route and nothing forwarded; a fail-open route forwards, flagged; no PI passes', async () => {

@@ -92,7 +92,7 @@ export function redisCli(port: number, ...args: string[]): Promise<string> {
 }
 
 /** Poll `probe` until it returns true; throws with `what` after READY_MS. */
-async function waitUntil(what: string, probe: () => Promise<boolean>, ms = READY_MS): Promise<void> {
+export async function waitUntil(what: string, probe: () => Promise<boolean>, ms = READY_MS): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     if (await probe().catch(() => false)) return;

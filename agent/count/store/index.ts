@@ -18,6 +18,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     ...(config.password !== undefined ? { password: readPassword(config.password) } : {}),
     keyPrefix: config.keyPrefix,
     timeoutMs: config.timeoutMs,
+    waitReplicas: config.waitReplicas,
   });
 }
 

@@ -36,6 +36,12 @@ export interface RedisStoreOptions {
   readonly keyPrefix: string;
   readonly timeoutMs: number;
   readonly password?: string;
+  /**
+   * Replicas that must acknowledge a transfer's additions (Redis WAIT) before it may be
+   * forwarded; single node and Sentinel only. 0: Redis's asynchronous replication, where a
+   * failover can lose the last additions (then `counts rebuild` restores them).
+   */
+  readonly waitReplicas?: number;
 }
 
 type Client = Redis | Cluster;
@@ -50,12 +56,15 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
   const client = connect(opts);
   client.defineCommand('xbCheckAndAdd', { lua: SCRIPT });
   client.defineCommand('xbAddFingerprints', { lua: ADD_FINGERPRINTS, numberOfKeys: 1 });
-  client.on('error', () => undefined); // surfaced per command as XB_STORE_UNAVAILABLE
+  // Surfaced per command as XB_STORE_UNAVAILABLE; the last one explains a failed connect.
+  let lastError: Error | undefined;
+  client.on('error', (err: Error) => (lastError = err));
   try {
     await withTimeout(client.connect(), opts.timeoutMs * 5, 'connecting');
   } catch (err) {
     client.disconnect();
-    throw unavailable(err, `cannot connect to ${where(opts)}`);
+    const why = lastError && lastError.message !== (err as Error).message ? ` (${lastError.message})` : '';
+    throw unavailable(err, `cannot connect to ${where(opts)}${why}`);
   }
 
   const tag = (year: number) => `{${opts.keyPrefix}:${year}}`;
@@ -91,7 +100,20 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
       const added = Number(reply[3 + i * 2]);
       return { counter: e.counter, before, added, after: before + added };
     });
-    return { admitted: reply[1] === 1, counters };
+    const admitted = reply[1] === 1;
+    if (admitted && mode === 'add' && opts.waitReplicas) await replicated(opts.waitReplicas);
+    return { admitted, counters };
+  };
+
+  /** Refuse a transfer whose additions the replicas did not take: a failover could lose them. */
+  const replicated = async (replicas: number): Promise<void> => {
+    const acked = await call('waiting for replicas', () => (client as Redis).wait(replicas, opts.timeoutMs));
+    if (acked < replicas) {
+      throw new XbError(
+        'XB_STORE_UNAVAILABLE',
+        `Redis store: ${acked} of ${replicas} replicas (store.waitReplicas) acknowledged within ${opts.timeoutMs} ms; the persons stay counted on the master (an over-count if the transfer is never resent), the transfer is refused`,
+      );
+    }
   };
 
   const keyFingerprint = async (year: number): Promise<string | undefined> =>

@@ -76,6 +76,7 @@ describe('a valid config', () => {
       password: { env: 'XB_REDIS_PASSWORD' },
       keyPrefix: DEFAULTS.store.keyPrefix,
       timeoutMs: DEFAULTS.store.timeoutMs,
+      waitReplicas: 0,
     });
   });
 
