@@ -3,7 +3,7 @@
  * it is, and the filing that covers it. One rendering for `GET /api/status` and `xborder counts show`.
  */
 import { coveringFiling } from '../decide/filings.js';
-import { describeThreshold } from '../decide/index.js';
+import { appliesToCompany, describeThreshold } from '../decide/index.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { Counter } from '../policy/types.js';
 
@@ -22,7 +22,8 @@ export function counterStatus(c: Counter, exact: number, snapshot: PolicySnapsho
     counter: c.ref,
     kind: c.kind,
     exact,
-    thresholds: c.rules.map((r) => {
+    // Items for CIIOs only (or for non-CIIOs only) do not apply to this company (Order 16 Art. 7(1)).
+    thresholds: c.rules.filter((r) => appliesToCompany(r, snapshot.ciio)).map((r) => {
       const recipients = [...snapshot.routes.values()].filter((route) => route.counters.has(c.ref)).map((route) => route.recipient.name);
       const filing = recipients.map((name) => coveringFiling(r, snapshot.filings, name, day)).find(Boolean);
       return {

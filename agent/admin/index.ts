@@ -8,12 +8,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { chinaDay, chinaYear, type Clock } from '../clock.js';
 import { estimates } from '../count/sketches.js';
 import { sketchName, type CounterStore } from '../count/store/types.js';
-import { coveringFiling } from '../decide/filings.js';
-import { describeThreshold } from '../decide/index.js';
+import { counterStatus, policyCounters } from './counter-status.js';
 import { XbError, toProblem, toXbError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-import type { Counter } from '../policy/types.js';
 import { sendProblem } from '../receive/index.js';
 import type { ReloadResult } from '../reload.js';
 
@@ -50,8 +48,7 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
     const year = chinaYear(now);
     const day = chinaDay(now);
     const exact = await opts.store.counts(year);
-    // A positive list's domain shares its fallback's counters: list each counter once.
-    const all = new Map([...snapshot.policy.domains.values()].flatMap((d) => [...d.limited, d.general, d.sensitive].map((c) => [c.ref, c] as const)));
+    const all = policyCounters(snapshot);
     const estimated = await estimates(opts.store, year, [...all.keys()].map(sketchName.counter));
     const counters = [...all.values()].map((c) => ({ ...counterStatus(c, exact.get(c.ref) ?? 0, snapshot, day), estimated: estimated.get(sketchName.counter(c.ref)) ?? 0 }));
     const head = opts.evidenceHead();
@@ -75,32 +72,4 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
     return sendProblem(reply, toProblem(xb, undefined));
   });
   return app;
-}
-
-/**
- * A counter as ops read it. A filing's coverage can depend on the recipient; status reports the
- * filing that covers the rule for any recipient (routes with other recipients may still be refused).
- */
-function counterStatus(c: Counter, exact: number, snapshot: PolicySnapshot, day: string) {
-  return {
-    counter: c.ref,
-    kind: c.kind,
-    exact,
-    thresholds: c.rules.map((r) => {
-      const recipients = [...snapshot.routes.values()].filter((route) => route.counters.has(c.ref)).map((route) => route.recipient.name);
-      const filing = recipients.map((name) => coveringFiling(r, snapshot.filings, name, day)).find(Boolean);
-      return {
-        item: r.item,
-        citation: r.citation,
-        obligation: r.obligation,
-        threshold: describeThreshold(r),
-        min: r.min,
-        max: r.max ?? null,
-        reached: exact >= r.min,
-        /** Share of the way to this threshold; null once reached (e.g. item 7's one-person band). */
-        utilization: exact >= r.min ? null : Math.round((exact / r.min) * 10_000) / 10_000,
-        filing: filing?.id ?? null,
-      };
-    }),
-  };
 }

@@ -27,24 +27,14 @@ import { buildSnapshot, type RouteRuntime } from '../policy/snapshot.js';
 import { openEvidenceLog, recordTransfer } from '../record/index.js';
 import { hasCountedPersons } from '../record/read.js';
 import type { Body, Citation, Decision } from '../types.js';
+import { BY_EXTENSION } from './file-types.js';
 
 const USAGE = 'usage: xborder backfill --route ID [--config FILE] [--date YYYY-MM-DD] FILE…';
-
-/** Media type by file extension (as `xborder classify`); `.gz` after it is a gzip Content-Encoding. */
-export const BY_EXTENSION: Readonly<Record<string, string>> = {
-  '.json': 'application/json',
-  '.ndjson': 'application/x-ndjson',
-  '.jsonl': 'application/x-ndjson',
-  '.csv': 'text/csv',
-  '.tsv': 'text/tab-separated-values',
-  '.txt': 'text/plain',
-  '.pb': 'application/x-protobuf',
-  '.bin': 'application/x-protobuf',
-};
 
 /** The backfill chain of a gateway: its own, so backfilling never waits for the gateway's lock. */
 export const backfillChain = (gatewayId: string): string => `${gatewayId}-backfill`;
 
+/** `xborder backfill`; exit 0, 1 when a file could not be read or inspected (the others are counted), 2 on a usage error. */
 export async function backfillCommand(args: readonly string[]): Promise<number> {
   let parsed;
   try {

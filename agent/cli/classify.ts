@@ -21,18 +21,7 @@ import { compilePolicy } from '../policy/compile.js';
 import { loadPacks } from '../policy/load.js';
 import { loadFingerprints } from '../gateway.js';
 import { buildSnapshot, type RouteRuntime } from '../policy/snapshot.js';
-
-/** Media type by file extension, when `--type` does not say. */
-const BY_EXTENSION: Record<string, string> = {
-  '.json': 'application/json',
-  '.ndjson': 'application/x-ndjson',
-  '.jsonl': 'application/x-ndjson',
-  '.csv': 'text/csv',
-  '.tsv': 'text/tab-separated-values',
-  '.txt': 'text/plain',
-  '.pb': 'application/x-protobuf',
-  '.bin': 'application/x-protobuf',
-};
+import { BY_EXTENSION } from './file-types.js';
 
 export async function classifyCommand(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({

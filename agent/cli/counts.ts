@@ -22,6 +22,7 @@ import { buildSnapshot } from '../policy/snapshot.js';
 const USAGE = `usage: xborder counts show [--config FILE] [--year YYYY] [--json]
        xborder counts rebuild [--config FILE] [--evidence DIR]... [--year YYYY] [--json]`;
 
+/** `xborder counts show|rebuild`; exit 0, 1 on a refusal (thrown XbError), 2 on a usage error. */
 export async function countsCommand(args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'show') return show(rest);
@@ -50,7 +51,11 @@ export interface CountsReport {
   store: string;
   /** The identity key fingerprint the year is pinned to (first 16 hex digits), or null before anything was counted. */
   keyFingerprint: string | null;
-  counters: (CounterStatus & { estimated: number })[];
+  /**
+   * Every counter of the loaded policy, then any the store holds that the policy no longer names
+   * (`kind` unknown); `routes`: the configured routes that count on it.
+   */
+  counters: (Omit<CounterStatus, 'kind'> & { kind: string; estimated: number; routes: string[] })[];
   unions: {
     routes: { route: string; month: string; estimated: number }[];
     recipients: { recipient: string; month: string; estimated: number }[];
@@ -92,8 +97,9 @@ async function countsReport(store: CounterStore | undefined, year: number, snaps
   const est = store ? await estimates(store, year, [...refs.map(sketchName.counter), ...unionNames]) : new Map<string, number>();
   const counters = refs.map((ref) => {
     const c = policy.get(ref);
-    const status = c ? counterStatus(c, exact.get(ref) ?? 0, snapshot, day) : { counter: ref, kind: 'unknown' as never, exact: exact.get(ref) ?? 0, thresholds: [] };
-    return { ...status, estimated: est.get(sketchName.counter(ref)) ?? 0 };
+    const status = c ? counterStatus(c, exact.get(ref) ?? 0, snapshot, day) : { counter: ref, kind: 'unknown', exact: exact.get(ref) ?? 0, thresholds: [] as CounterStatus['thresholds'] };
+    const routes = [...snapshot.routes.values()].filter((r) => r.counters.has(ref)).map((r) => r.id);
+    return { ...status, estimated: est.get(sketchName.counter(ref)) ?? 0, routes };
   });
   const unions: CountsReport['unions'] = { routes: [], recipients: [], months: [] };
   for (const name of unionNames) {
@@ -117,15 +123,18 @@ function renderShow(r: CountsReport): string {
     `counts of ${r.year} (China time), ${r.store} store, ${r.keyFingerprint ? `counted under key ${r.keyFingerprint}…` : 'nothing counted yet'}`,
     '',
   ];
-  const width = Math.max(7, ...r.counters.map((c) => c.counter.length));
+  // The packs hold every FTZ's counters; the table shows those the routes count on and any with persons.
+  const shown = r.counters.filter((c) => c.exact > 0 || c.routes.length > 0);
+  const width = Math.max(7, ...shown.map((c) => c.counter.length));
   out.push(`${'counter'.padEnd(width)}  ${'kind'.padEnd(9)} ${'exact'.padStart(11)} ${'estimate'.padStart(11)}`);
-  for (const c of r.counters) {
+  for (const c of shown) {
     out.push(`${c.counter.padEnd(width)}  ${c.kind.padEnd(9)} ${num(c.exact).padStart(11)} ${num(c.estimated).padStart(11)}`);
     for (const t of c.thresholds) {
       const state = t.reached ? 'REACHED' : `${(Math.round((t.utilization ?? 0) * 10_000) / 100).toFixed(2)}% of the way`;
       out.push(`    item ${t.item}: ${t.threshold} needs ${t.obligation} — ${state}, ${t.filing ? `covered by filing ${t.filing}` : 'no filing covers it'} (${t.citation})`);
     }
   }
+  if (shown.length < r.counters.length) out.push(`(${r.counters.length - shown.length} more counters of the loaded packs: no persons, no route counts on them; --json lists every one)`);
   const section = (title: string, rows: string[]) => out.push('', title, ...(rows.length === 0 ? ['  (none)'] : rows));
   section('routes, per month (estimated persons)', r.unions.routes.map((u) => `  ${u.route} ${u.month}: ${num(u.estimated)}`));
   section('recipients, per month (estimated persons)', r.unions.recipients.map((u) => `  ${u.recipient} ${u.month}: ${num(u.estimated)}`));
@@ -175,7 +184,7 @@ function renderRebuild(r: RebuildResult, year: number | undefined): string {
   const out = [`evidence verified: ${r.chains.map((c) => `${c.chain} (${num(c.records)} records)`).join(', ')}`];
   if (r.years.length === 0) out.push(`no persons in the evidence${year !== undefined ? ` for ${year}` : ''}: nothing to rebuild`);
   for (const y of r.years) {
-    out.push('', `${y.year}: persons of ${num(y.records)} records restored`);
+    out.push('', `${y.year}: persons of ${num(y.records)} record${y.records === 1 ? '' : 's'} restored`);
     const width = Math.max(7, ...y.counters.map((c) => c.counter.length));
     out.push(`  ${'counter'.padEnd(width)}  ${'exact'.padStart(11)} ${'in evidence'.padStart(11)} ${'re-added'.padStart(11)}`);
     for (const c of y.counters) out.push(`  ${c.counter.padEnd(width)}  ${num(c.exact).padStart(11)} ${num(c.evidence).padStart(11)} ${num(c.added).padStart(11)}`);

@@ -75,8 +75,9 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
     const b = batch;
     batch = undefined;
     const entries = [...b.members].map(([counter, m]) => ({ counter, members: [...m.values()], blocked: [] }));
-    // No blocked range: the persons already left; expectCounted off: the year may be gone entirely.
-    const result = await store.checkAndAdd(b.year, opts.keyFingerprint, entries, { expectCounted: false, unions: b.unions });
+    // No blocked range: the persons already left; expectCounted off: the year may be gone entirely;
+    // no pin: gateways waiting on XB_STORE_LOST must not resume on partial counts.
+    const result = await store.checkAndAdd(b.year, opts.keyFingerprint, entries, { expectCounted: false, unions: b.unions, pin: false });
     const added = yearOf(b.year).added;
     for (const d of result.counters) added.set(d.counter, (added.get(d.counter) ?? 0) + d.added);
   };
@@ -124,6 +125,8 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
     }
   }
   await flush();
+  // Every person is back: now pin each year's key, and the gateways go on counting.
+  for (const year of years.keys()) await store.checkAndAdd(year, opts.keyFingerprint, [], { expectCounted: false, unions: [], pin: true });
 
   const out: RebuiltYear[] = [];
   for (const [year, y] of [...years].sort((a, b) => a[0] - b[0])) {
@@ -158,7 +161,9 @@ function verifyAll(dirs: readonly string[]): RebuildResult['chains'] {
       errors.push(`${dir}: no evidence chains (a chain is a sub-folder of segment files)`);
       continue;
     }
-    const report = verifyEvidence(dir);
+    // A running gateway may be writing its last frame now: while the store is lost, such a frame
+    // is a refusal (nothing admitted), so reading up to it loses no counted person.
+    const report = verifyEvidence(dir, { liveTail: true });
     for (const c of report.chains) {
       chains.push({ dir, chain: c.gatewayId, records: c.records });
       for (const e of c.errors) errors.push(`${dir}: ${e}`);

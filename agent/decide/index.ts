@@ -127,8 +127,9 @@ export function blockedRanges(counter: Counter, indicators: readonly IndicatorHi
 const isCiioCounter = (counter: string, ctx: DecideContext): boolean => ctx.ciioRules.some((r) => r.counter === counter);
 
 /** Items for CIIOs only apply to a CIIO (Order 16 Art. 7(1)); items for non-CIIOs only to the others. */
-const governs = (r: { companies: 'ciio' | 'non-ciio' | undefined }, ctx: DecideContext): boolean =>
-  r.companies === undefined || (r.companies === 'ciio') === ctx.ciio;
+export const appliesToCompany = (r: { companies: 'ciio' | 'non-ciio' | undefined }, ciio: boolean): boolean =>
+  r.companies === undefined || (r.companies === 'ciio') === ciio;
+const governs = (r: { companies: 'ciio' | 'non-ciio' | undefined }, ctx: DecideContext): boolean => appliesToCompany(r, ctx.ciio);
 
 function indicatorRulesFired(indicators: readonly IndicatorHit[], ctx: DecideContext): { rule: IndicatorRule; seen: string[] }[] {
   if (indicators.length === 0) return [];

@@ -3,7 +3,8 @@
 --
 -- KEYS: 1 meta hash (field keyfp), 2 set of counter names, 3 set of sketch names,
 --       then per entry: its exact set, its sketch; then one sketch per union.
--- ARGV: 1 key fingerprint, 2 expectCounted '1'|'0', 3 mode 'add'|'peek', 4 entries, 5 unions,
+-- ARGV: 1 key fingerprint, 2 expectCounted '1'|'0', 3 mode 'add'|'fill'|'peek' ('fill': add
+--       without pinning a year that has no pin: `counts rebuild`), 4 entries, 5 unions,
 --       6 packed register updates for the unions (all persons of the transfer),
 --       then per entry: counter name, members (16-byte keys, concatenated, distinct),
 --       packed register updates of its members, blocked ranges "min:max;min:" ('' max = none),
@@ -115,7 +116,7 @@ if peek or not admitted then
   return out
 end
 
-if not pinned then redis.call('HSET', KEYS[1], 'keyfp', fp) end
+if not pinned and ARGV[3] == 'add' then redis.call('HSET', KEYS[1], 'keyfp', fp) end
 for _, entry in ipairs(entries) do
   local added = sadd(entry.set, entry.fresh or entry.members)
   redis.call('SADD', KEYS[2], entry.name)

@@ -38,11 +38,11 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
   const prints: Database<number, string> = root.openDB({ name: 'fingerprints' });
   const sketches: Database<Buffer, string> = root.openDB({ name: 'sketches', encoding: 'binary' });
 
-  const pinFingerprint = (year: number, fp: string, expectCounted: boolean): void => {
+  const pinFingerprint = (year: number, fp: string, options: CheckAndAddOptions): void => {
     const stored = meta.get(`keyfp\0${year}`);
-    if (stored === undefined && expectCounted) throw storeLost(year);
-    if (stored === undefined) meta.putSync(`keyfp\0${year}`, fp);
-    else if (stored !== fp) throw keyMismatch(year, stored, fp);
+    if (stored === undefined && options.expectCounted) throw storeLost(year);
+    if (stored === undefined && options.pin !== false) meta.putSync(`keyfp\0${year}`, fp);
+    else if (stored !== undefined && stored !== fp) throw keyMismatch(year, stored, fp);
   };
 
   /** Max-merge keys into a sketch; written only when a register changed. */
@@ -77,7 +77,7 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
       try {
         // A child transaction: if any write throws, the whole check-and-add rolls back.
         return await root.childTransaction(() => {
-          pinFingerprint(year, keyFingerprint, options.expectCounted);
+          pinFingerprint(year, keyFingerprint, options);
           const { fresh, counters, admitted } = check(year, entries);
           if (admitted) {
             entries.forEach((e, i) => {

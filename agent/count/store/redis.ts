@@ -81,7 +81,8 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
   const script = async (year: number, keyFingerprint: string, entries: readonly CountEntry[], mode: 'add' | 'peek', options: CheckAndAddOptions): Promise<CheckAndAddResult> => {
     const t = tag(year);
     const keys = [`${t}:meta`, `${t}:counters`, `${t}:sketches`];
-    const args: (string | Buffer)[] = [keyFingerprint, options.expectCounted ? '1' : '0', mode, String(entries.length), String(options.unions.length)];
+    const scriptMode = mode === 'add' && options.pin === false ? 'fill' : mode;
+    const args: (string | Buffer)[] = [keyFingerprint, options.expectCounted ? '1' : '0', scriptMode, String(entries.length), String(options.unions.length)];
     const everyone = new Map<string, Buffer>();
     const perEntry: (string | Buffer)[] = [];
     for (const e of entries) {

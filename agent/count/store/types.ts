@@ -39,6 +39,12 @@ export interface CheckAndAddOptions {
    * dashboards: `route:<id>:<YYYY-MM>`, `recipient:<name>:<YYYY-MM>`, `month:<YYYY-MM>`.
    */
   readonly unions: readonly string[];
+  /**
+   * False: add without pinning the year's key when it has no pin yet (a mismatching pin is still
+   * refused). `counts rebuild` adds this way and pins last, so gateways waiting on XB_STORE_LOST
+   * resume only on complete counts. Default true.
+   */
+  readonly pin?: boolean;
 }
 
 export interface CounterStore {

@@ -381,6 +381,18 @@ function contract(backend: Backend): void {
       expect(r).toEqual({ admitted: true, counters: [delta(LIMITED, 3, 1)] });
     });
 
+    it('adds without pinning when told not to (a rebuild), so gateways expecting the year keep refusing until the pin', async () => {
+      const r = await add([entry(LIMITED, people(1, 3))], { pin: false });
+      expect(r).toEqual({ admitted: true, counters: [delta(LIMITED, 0, 3)] });
+      expect(await store.keyFingerprint(2025)).toBeUndefined();
+      await expect(add([entry(LIMITED, people(4, 1))], { expectCounted: true })).rejects.toMatchObject({ code: 'XB_STORE_LOST' });
+      await add([], { pin: true });
+      expect(await store.keyFingerprint(2025)).toBe(FP);
+      expect(await add([entry(LIMITED, people(4, 1))], { expectCounted: true })).toEqual({ admitted: true, counters: [delta(LIMITED, 3, 1)] });
+      // A mismatching pin is refused with or without pinning.
+      await expect(store.checkAndAdd(2025, 'f'.repeat(64), [entry(LIMITED, people(9, 1))], options({ pin: false }))).rejects.toMatchObject({ code: 'XB_STORE_KEY_MISMATCH' });
+    });
+
     it('does not take one year’s pin for another’s', async () => {
       await add([entry(LIMITED, people(1, 3))]);
       await expect(add([entry(LIMITED, people(1, 3))], { expectCounted: true }, 2026)).rejects.toMatchObject({ code: 'XB_STORE_LOST' });
