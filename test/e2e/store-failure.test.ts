@@ -10,6 +10,7 @@ import type { Gateway } from '../../agent/gateway.js';
 import { readRecords } from '../../agent/record/read.js';
 import { counters, decisionLines, deliveryRoute, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
 import { REDIS_SKIP_MESSAGE, redisCli, redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+import { xborder } from '../helpers/load.js';
 import { shipment } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -96,6 +97,16 @@ describe.skipIf(!redisServerAvailable())('a Redis store failing under a running 
     expect(upstream.received.length).toBe(received);
     expect((await counters(gw))[LIMITED] ?? 0).toBe(0);
     expect(env.logLines.some((l) => l.includes('xborder.store_lost'))).toBe(true);
+  });
+
+  it('`counts rebuild` restores the counted persons and the ones the fail-open route sent uncounted; transfers pass again', async () => {
+    const rebuilt = xborder(['counts', 'rebuild', '--config', join(env.dir, 'xborder.yaml')], env.dir);
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    // 1-10 counted before the outage, 16-20 forwarded fail-open while Redis was down.
+    expect((await counters(gw))[LIMITED]).toBe(15);
+    const res = await postJson(`${gw.dataUrl}/closed/v1/shipments`, batch(21, 3));
+    expect(res.status).toBe(201);
+    expect((await counters(gw))[LIMITED]).toBe(18);
   });
 });
 
