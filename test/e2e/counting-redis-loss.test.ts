@@ -18,30 +18,13 @@ import { readRecords } from '../../agent/record/read.js';
 import { deliveryRoute } from '../helpers/gateway.js';
 import { openConfiguredStore, PACKS, phoneKey, pool, postJson, prng, startGatewayProcess, xborder, type Answer, type RunningGateway } from '../helpers/load.js';
 import { REDIS_SKIP_MESSAGE, redisCli, redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { shipment, shipperPhone } from '../helpers/shipments.js';
+import { batchBody as body, buyerPhone, shipperPhone, type ShipmentBatch as Batch } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 const LIMITED = 'guangxi-2025/live-commerce/limited';
 const GENERAL = 'guangxi-2025/live-commerce/general';
 const REPLICAS = 2;
 const KEY_PREFIX = 'xb-loss';
-
-const buyerPhone = (n: number): string => `137${String(n).padStart(8, '0')}`;
-
-interface Batch {
-  readonly id: string;
-  readonly shippers: readonly number[];
-  readonly buyers?: readonly number[];
-}
-
-const body = (b: Batch) => ({
-  batch: b.id,
-  shipments: b.shippers.map((n, i) => {
-    const record = shipment(n, `${b.id}-${i}`);
-    const buyer = b.buyers?.[i];
-    return buyer === undefined ? record : { ...record, buyerName: `买家${buyer}`, buyerPhone: buyerPhone(buyer) };
-  }),
-});
 
 /** Person keys (hex) per counter, from phones or from evidence. */
 type Sets = Map<string, Set<string>>;

@@ -18,7 +18,7 @@ import { verifyEvidence } from '../../agent/record/index.js';
 import { deliveryRoute } from '../helpers/gateway.js';
 import { openConfiguredStore, PACKS, phoneKey, pool, postJson, prng, startGatewayProcess, type Answer, type RunningGateway } from '../helpers/load.js';
 import { REDIS_SKIP_MESSAGE, redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
-import { shipment, shipperPhone } from '../helpers/shipments.js';
+import { batchBody as body, buyerPhone, shipperPhone, type ShipmentBatch as Batch } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 const LIMITED = 'guangxi-2025/live-commerce/limited';
@@ -27,24 +27,6 @@ const THRESHOLD = 100_000;
 const REPLICAS = 3;
 const CLIENTS = 50;
 const KEY_PREFIX = 'xb-replicas';
-
-const buyerPhone = (n: number): string => `137${String(n).padStart(8, '0')}`;
-
-/** A batch: its shippers, and (on general batches) one buyer per record beside the shipper. */
-interface Batch {
-  readonly id: string;
-  readonly shippers: readonly number[];
-  readonly buyers?: readonly number[];
-}
-
-const body = (b: Batch) => ({
-  batch: b.id,
-  shipments: b.shippers.map((n, i) => {
-    const record = shipment(n, `${b.id}-${i}`);
-    const buyer = b.buyers?.[i];
-    return buyer === undefined ? record : { ...record, buyerName: `买家${buyer}`, buyerPhone: buyerPhone(buyer) };
-  }),
-});
 
 /**
  * The counter a batch counts on (count/plan.ts): item 6's listed data items only → limited; a

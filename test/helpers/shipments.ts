@@ -24,3 +24,23 @@ export function residentId(seq: number, birth = '19850612'): string {
   const sum = [...body].reduce((s, d, i) => s + Number(d) * (weights[i] as number), 0);
   return body + '10X98765432'[sum % 11];
 }
+
+/** A buyer's mobile number: person n as a buyer (general counter: outside item 6's listed data items). */
+export const buyerPhone = (n: number): string => `137${String(n).padStart(8, '0')}`;
+
+/** A batch: its shippers, and (on general batches) one buyer per record beside the shipper. */
+export interface ShipmentBatch {
+  readonly id: string;
+  readonly shippers: readonly number[];
+  readonly buyers?: readonly number[];
+}
+
+/** The JSON body of a batch: one shipment per shipper, with its buyer when there is one. */
+export const batchBody = (b: ShipmentBatch) => ({
+  batch: b.id,
+  shipments: b.shippers.map((n, i) => {
+    const record = shipment(n, `${b.id}-${i}`);
+    const buyer = b.buyers?.[i];
+    return buyer === undefined ? record : { ...record, buyerName: `买家${buyer}`, buyerPhone: buyerPhone(buyer) };
+  }),
+});
