@@ -187,7 +187,7 @@ function countOptions(route: RouteRuntime, now: Date, year: number, countedYears
   const month = chinaDay(now).slice(0, 7);
   return {
     expectCounted: countedYears?.has(year) ?? false,
-    unions: [sketchName.route(route.id, month), sketchName.recipient(route.recipient.name, month), sketchName.month(month)],
+    unions: [sketchName.route(route.id, month), sketchName.recipient(route.recipient.name, month)],
   };
 }
 

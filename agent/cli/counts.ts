@@ -10,7 +10,7 @@ import { counterStatus, policyCounters, type CounterStatus } from '../admin/coun
 import { chinaDay, chinaYear, systemClock } from '../clock.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { rebuildCounts, type RebuildResult } from '../count/rebuild.js';
-import { estimates } from '../count/sketches.js';
+import { estimates, unionEstimate } from '../count/sketches.js';
 import { openStore, openStoreIfExists } from '../count/store/index.js';
 import { sketchName, type CounterStore } from '../count/store/types.js';
 import { XbError } from '../errors.js';
@@ -102,16 +102,21 @@ async function countsReport(store: CounterStore | undefined, year: number, snaps
     return { ...status, estimated: est.get(sketchName.counter(ref)) ?? 0, routes };
   });
   const unions: CountsReport['unions'] = { routes: [], recipients: [], months: [] };
+  const routesOfMonth = new Map<string, string[]>();
   for (const name of unionNames) {
     const estimated = est.get(name) ?? 0;
     // Route ids and recipient names may hold ':'; the month is always the last 7 characters.
-    const m = /^(route|recipient|month):(?:(.*):)?(\d{4}-\d{2})$/.exec(name);
+    const m = /^(route|recipient):(.*):(\d{4}-\d{2})$/.exec(name);
     if (!m) continue;
     const [, what, who = '', month = ''] = m;
-    if (what === 'route') unions.routes.push({ route: who, month, estimated });
-    else if (what === 'recipient') unions.recipients.push({ recipient: who, month, estimated });
-    else unions.months.push({ month, estimated });
+    if (what === 'recipient') unions.recipients.push({ recipient: who, month, estimated });
+    else {
+      unions.routes.push({ route: who, month, estimated });
+      routesOfMonth.set(month, [...(routesOfMonth.get(month) ?? []), name]);
+    }
   }
+  // Every transfer goes by one route: a month's persons are the union of its route sketches.
+  for (const [month, names] of [...routesOfMonth].sort()) unions.months.push({ month, estimated: store ? await unionEstimate(store, year, names) : 0 });
   const pinned = store ? await store.keyFingerprint(year) : undefined;
   return { year, store: kind, keyFingerprint: pinned ? pinned.slice(0, 16) : null, counters, unions };
 }

@@ -108,7 +108,7 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
           batch ??= {
             key,
             year: t.year,
-            unions: [sketchName.route(t.route, month), sketchName.recipient(t.recipient, month), sketchName.month(month)],
+            unions: [sketchName.route(t.route, month), sketchName.recipient(t.recipient, month)],
             members: new Map(),
             size: 0,
           };

@@ -36,7 +36,8 @@ export interface CheckAndAddOptions {
   readonly expectCounted: boolean;
   /**
    * Names of union sketches (HLL only, no exact set) the admitted persons are also added to, for
-   * dashboards: `route:<id>:<YYYY-MM>`, `recipient:<name>:<YYYY-MM>`, `month:<YYYY-MM>`.
+   * dashboards: `route:<id>:<YYYY-MM>` and `recipient:<name>:<YYYY-MM>`. A month of every route is
+   * the union of its route sketches (each transfer goes by one route), so it is not kept apart.
    */
   readonly unions: readonly string[];
   /**
@@ -100,5 +101,4 @@ export const sketchName = {
   counter: (ref: string) => `counter:${ref}`,
   route: (id: string, month: string) => `route:${id}:${month}`,
   recipient: (name: string, month: string) => `recipient:${name}:${month}`,
-  month: (month: string) => `month:${month}`,
 } as const;
