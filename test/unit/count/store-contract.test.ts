@@ -364,7 +364,7 @@ function contract(backend: Backend): void {
 
   describe('a store that lost its counts (expectCounted)', () => {
     it('refuses with XB_STORE_LOST when the caller expects counts on a year with no pin, and adds nobody', async () => {
-      const err = await errorOf(add([entry(LIMITED, people(1, 3)), entry(GENERAL, people(1, 1))], { expectCounted: true, unions: [sketchName.month('2025-03')] }));
+      const err = await errorOf(add([entry(LIMITED, people(1, 3)), entry(GENERAL, people(1, 1))], { expectCounted: true, unions: [sketchName.route('sg', '2025-03')] }));
       expect(err).toBeInstanceOf(XbError);
       expect((err as XbError).code).toBe('XB_STORE_LOST');
       expect(await store.counts(2025)).toEqual(new Map());
@@ -402,14 +402,14 @@ function contract(backend: Backend): void {
 
   describe('years and peek', () => {
     it('counts each year on its own: a person of 2025 is new again in 2026', async () => {
-      await add([entry(LIMITED, people(1, 3))], { unions: [sketchName.month('2025-12')] });
-      const next = await add([entry(LIMITED, people(1, 2))], { unions: [sketchName.month('2026-01')] }, 2026);
+      await add([entry(LIMITED, people(1, 3))], { unions: [sketchName.route('sg', '2025-12')] });
+      const next = await add([entry(LIMITED, people(1, 2))], { unions: [sketchName.route('sg', '2026-01')] }, 2026);
       expect(next.counters).toEqual([delta(LIMITED, 0, 2)]);
       expect(await store.counts(2025)).toEqual(new Map([[LIMITED, 3]]));
       expect(await store.counts(2026)).toEqual(new Map([[LIMITED, 2]]));
       expect(await store.counts(2024)).toEqual(new Map());
-      expect((await store.sketchNames(2025)).sort()).toEqual([sketchName.counter(LIMITED), sketchName.month('2025-12')]);
-      expect((await store.sketchNames(2026)).sort()).toEqual([sketchName.counter(LIMITED), sketchName.month('2026-01')]);
+      expect((await store.sketchNames(2025)).sort()).toEqual([sketchName.counter(LIMITED), sketchName.route('sg', '2025-12')]);
+      expect((await store.sketchNames(2026)).sort()).toEqual([sketchName.counter(LIMITED), sketchName.route('sg', '2026-01')]);
       expect(await store.sketchNames(2024)).toEqual([]);
     });
 
@@ -450,7 +450,7 @@ function contract(backend: Backend): void {
 
     it('adds every admitted person of a transfer to its union sketches, and nobody of a refused one', async () => {
       const route = sketchName.route('sg-logistics', '2025-03');
-      const month = sketchName.month('2025-03');
+      const month = sketchName.route('sg', '2025-03');
       const recipient = sketchName.recipient('acme', '2025-03');
       // 0-299 general, 200-399 sensitive: 400 distinct persons in the transfer.
       const first = await add([entry(GENERAL, people(0, 300)), entry(SENSITIVE, people(200, 200))], { unions: [route, month] });
@@ -481,9 +481,9 @@ function contract(backend: Backend): void {
     });
 
     it('has no sketch for a name or a year nothing was added to', async () => {
-      await add([entry(LIMITED, people(1, 3))], { unions: [sketchName.month('2025-01')] });
+      await add([entry(LIMITED, people(1, 3))], { unions: [sketchName.route('sg', '2025-01')] });
       expect(await store.sketch(2025, sketchName.route('none', '2025-01'))).toBeUndefined();
-      expect(await store.sketch(2026, sketchName.month('2025-01'))).toBeUndefined();
+      expect(await store.sketch(2026, sketchName.route('sg', '2025-01'))).toBeUndefined();
       expect(await store.sketch(2026, sketchName.counter(LIMITED))).toBeUndefined();
     });
   });
@@ -551,15 +551,15 @@ function contract(backend: Backend): void {
 
   describe('durability and size', () => {
     it('keeps members, counts, the key pin, sketches and fingerprints across close and reopen', async () => {
-      await add([entry(LIMITED, people(1, 5)), entry(GENERAL, people(100, 2))], { unions: [sketchName.month('2025-05')] });
+      await add([entry(LIMITED, people(1, 5)), entry(GENERAL, people(100, 2))], { unions: [sketchName.route('sg', '2025-05')] });
       await store.addFingerprints([{ key: fpKey(1), length: 5 }]);
-      const sketch = await store.sketch(2025, sketchName.month('2025-05'));
+      const sketch = await store.sketch(2025, sketchName.route('sg', '2025-05'));
       await reopen();
       expect(await store.counts(2025)).toEqual(new Map([[LIMITED, 5], [GENERAL, 2]]));
       expect(await store.keyFingerprint(2025)).toBe(FP);
       await expect(store.checkKeyFingerprint(2025, OTHER)).rejects.toMatchObject({ code: 'XB_STORE_KEY_MISMATCH' });
       await expect(store.checkKeyFingerprint(2025, FP)).resolves.toBeUndefined();
-      expect(await store.sketch(2025, sketchName.month('2025-05'))).toEqual(sketch);
+      expect(await store.sketch(2025, sketchName.route('sg', '2025-05'))).toEqual(sketch);
       expect((await store.fingerprints()).map((f) => [f.key.toString('hex'), f.length])).toEqual([[fpKey(1).toString('hex'), 5]]);
       expect(store.hasFingerprint(fpKey(1))).toBe(true);
       const r = await add([entry(LIMITED, people(1, 6))], { expectCounted: true });
