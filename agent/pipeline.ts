@@ -13,7 +13,8 @@ import type { CountedYears } from './count/years.js';
 import { PersonTally } from './count/plan.js';
 import { DEFAULTS } from './config/defaults.js';
 import { sketchName, type CheckAndAddOptions, type CounterStore } from './count/store/types.js';
-import { blockedRanges, decide, decideContext, decideOverLimit, decideStoreDown, decideUninspectable, OVER_LIMIT_CODES } from './decide/index.js';
+import { assessExemption, type ExemptionStatus } from './decide/exemptions.js';
+import { blockedRanges, decide, decideContext, floorsReached, decideOverLimit, decideStoreDown, decideUninspectable, OVER_LIMIT_CODES } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
 import type { Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
@@ -85,6 +86,8 @@ export interface Inspection {
   readonly decision: Decision;
   /** Why the content could not be decided on: an uninspectable body or a store fault. */
   readonly failure: XbError | undefined;
+  /** The route's exemption, as the content bore it out (undefined: none, or not inspected). */
+  readonly exemption?: ExemptionStatus | undefined;
   /** Milliseconds per stage. */
   readonly ms: Record<string, number>;
 }
@@ -112,7 +115,6 @@ export async function inspect(
       ms[stage] = round((ms[stage] ?? 0) + performance.now() - t0);
     }
   };
-  const ctx = decideContext(snapshot, route, chinaDay(now));
   const identifyCtx = { key: deps.identity.key, transferId, onDate: now, sensitivityProfile: snapshot.sensitivityProfile };
   let classified: Classified | undefined;
   let subjects: Subjects | undefined;
@@ -155,8 +157,15 @@ export async function inspect(
     return { classified, subjects, counted: undefined, decision, failure: err, ms };
   }
   const found = subjects;
+  const plan = planCount(found, route.domain, route.scenario);
+  const base = decideContext(snapshot, route, chinaDay(now));
+  const held = { any: plan.persons.length > 0, sensitive: plan.counters.some((c) => c.counter.kind === 'sensitive' && c.persons.length > 0) };
+  const exemption = route.exemption && assessExemption(route.exemption, plan.persons.length, found.indicators, floorsReached(held, base));
+  const ctx = { ...base, exemption, dataItems: found.dataItems };
   const input = {
-    plan: planCount(found, route.domain, route.scenario),
+    // Persons sent under an exemption count toward the list's thresholds only where its pack says
+    // so (Guangxi 2025: 不计入累计数量); they never make the transfer refusable.
+    plan: exemption?.holds && !route.domain.exemptPersonsCount ? { persons: [], counters: [] } : plan,
     year: chinaYear(now),
     keyFingerprint: deps.identity.fingerprint,
     // The data of a backfill already left: nothing can be refused, everything is counted.
@@ -174,12 +183,12 @@ export async function inspect(
     // What is certain without the store still blocks: the transfer's own persons on empty counters.
     const certain = decide(uncounted(input, 'as-new'), found.indicators, ctx);
     const decision = certain.kind === 'block' ? certain : decideStoreDown(route.failMode, err.code);
-    return { classified, subjects, counted: uncounted(input, 'none'), decision, failure: certain.kind === 'block' ? undefined : err, ms: { ...ms, count: round(performance.now() - t0) } };
+    return { classified, subjects, counted: uncounted(input, 'none'), decision, failure: certain.kind === 'block' ? undefined : err, exemption, ms: { ...ms, count: round(performance.now() - t0) } };
   }
   if (counting !== 'peek' && counted.admitted && counted.persons.length > 0) deps.countedYears?.add(input.year);
   ms['count'] = round(performance.now() - t0);
   const decision = timed('decide', () => decide(counted, found.indicators, ctx));
-  return { classified, subjects, counted, decision, failure: undefined, ms };
+  return { classified, subjects, counted, decision, failure: undefined, exemption, ms };
 }
 
 /** The store's options for one transfer: whether the year must already be there, and the dashboards' union sketches. */
@@ -208,7 +217,7 @@ function uncounted(input: { plan: CountPlan; year: number }, added: 'none' | 'as
 function transfer(deps: PipelineDeps) {
   return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
     const now = deps.clock.now();
-    const { classified, subjects, counted, decision, failure, ms } = await inspect(req.body, route, snapshot, deps, transferId, now, 'count');
+    const { classified, subjects, counted, decision, failure, exemption, ms } = await inspect(req.body, route, snapshot, deps, transferId, now, 'count');
 
     const t1 = performance.now();
     await recordTransfer(deps.evidence, {
@@ -222,6 +231,7 @@ function transfer(deps: PipelineDeps) {
       bodySha256: req.body.spooled?.sha256 ?? createHash('sha256').update(req.body.bytes).digest(),
       bodySize: bodySize(req.body),
       errorCode: failure?.code,
+      exemption,
     });
     ms['record'] = round(performance.now() - t1);
 
@@ -233,6 +243,7 @@ function transfer(deps: PipelineDeps) {
       reason: decision.reason,
       enforceWouldBlock: decision.enforceWouldBlock,
       rules: decision.rules.map(citeShort),
+      notices: (decision.notices ?? []).map((x) => x.code),
       dataItems: subjects?.dataItems ?? [],
       policyRevision: snapshot.policy.revision,
       filings: filingIds(decision),
@@ -282,7 +293,7 @@ function refusal(transferId: string, decision: Decision, route: RouteRuntime, su
 
 /** A problem body for a decided transfer: the error, plus the decision, its rules and the data items. */
 function problemOf(err: XbError, transferId: string, decision: Decision, subjects: Subjects | undefined): TransferResponse {
-  const problem: Problem = { ...toProblem(err, transferId), decision: decision.kind, reason: decision.reason, rules: decision.rules, dataItems: subjects?.dataItems ?? [] };
+  const problem: Problem = { ...toProblem(err, transferId), decision: decision.kind, reason: decision.reason, rules: decision.rules, notices: decision.notices ?? [], dataItems: subjects?.dataItems ?? [] };
   return { kind: 'problem', transferId, problem, headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId } };
 }
 

@@ -163,6 +163,10 @@ export interface Citation {
   readonly citation: string;
   /** Filing that covers the obligation, when one does. */
   readonly filing: string | undefined;
+  /** Filing kinds that would discharge the obligation (none for core data): what would let the transfer pass. */
+  readonly remedies?: readonly string[];
+  /** The rule in one sentence, rendered once (decide/) for the 451 body, evidence and `classify`. */
+  readonly summary?: string;
 }
 
 export type DecisionKind = 'allow' | 'flag' | 'block';
@@ -173,10 +177,37 @@ export interface Decision {
   /** Rules that fired: uncovered ones for a block, covered or monitored ones otherwise. */
   readonly rules: readonly Citation[];
   /**
-   * Machine-readable cause: `no-pi`, `within-thresholds`, `covered-by-filing`, `threshold-uncovered`,
-   * `important-data`, `important-data-review`, `uninspectable`, `over-limit`, `store-unavailable`.
+   * Machine-readable cause: `no-pi`, `within-thresholds`, `covered-by-filing`, `exempt`,
+   * `threshold-uncovered`, `important-data`, `core-data`, `export-control`, `important-data-review`,
+   * a notice code (an allowed transfer flagged for a notice), `uninspectable`, `over-limit`,
+   * `store-unavailable`.
    */
   readonly reason: string;
   /** Monitor mode: what enforce mode would have done. Never a silent allow. */
   readonly enforceWouldBlock: boolean;
+  /** What a compliance officer must look at beyond the rules (decide/notices.ts); any makes an allow a flag. */
+  readonly notices?: readonly Notice[];
 }
+
+/**
+ * Something to act on that is not a rule firing: a counter near its next threshold, a transfer
+ * beyond what its filing declared (a material change), a route's exemption its content
+ * contradicts, a filing in its renewal window or not filed in time.
+ */
+export interface Notice {
+  readonly code: NoticeCode;
+  /** One sentence a compliance officer can check. */
+  readonly detail: string;
+  /** The article the notice rests on. */
+  readonly citation: string;
+  readonly filing?: string;
+  readonly counter?: string;
+}
+
+export type NoticeCode =
+  | 'alert-level'
+  | 'material-change'
+  | 'exemption-contradicted'
+  | 'filing-renewal-window'
+  | 'filing-overdue'
+  | 'holiday-calendar-unknown';

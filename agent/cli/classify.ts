@@ -101,7 +101,7 @@ interface Report {
   findings: { detector: string; dataItem: string; field: string; reason: string; occurrences: number }[];
   subjects: { occurrences: number; distinct: number; sensitive: number; byBasis: Record<string, number> };
   counters: { counter: string; before: number; added: number; after: number }[];
-  decision: { kind: string; reason: string; enforceWouldBlock: boolean; error: string | undefined; rules: { rule: string; obligation: string; threshold: string; citation: string }[] };
+  decision: { kind: string; reason: string; enforceWouldBlock: boolean; error: string | undefined; rules: { rule: string; obligation: string; threshold: string; citation: string; summary: string }[]; notices: { code: string; detail: string; citation: string }[] };
   keys: 'configured' | 'ephemeral';
 }
 
@@ -148,7 +148,8 @@ function describe(r: Inspection, route: RouteRuntime, bytes: number, ephemeral: 
       reason: r.decision.reason,
       enforceWouldBlock: r.decision.enforceWouldBlock,
       error: r.failure?.code,
-      rules: r.decision.rules.map((c) => ({ rule: citeShort(c), obligation: c.obligation, threshold: c.threshold, citation: c.citation })),
+      rules: r.decision.rules.map((c) => ({ rule: citeShort(c), obligation: c.obligation, threshold: c.threshold, citation: c.citation, summary: c.summary ?? '' })),
+      notices: (r.decision.notices ?? []).map(({ code, detail, citation }) => ({ code, detail, citation })),
     },
     keys: ephemeral ? 'ephemeral' : 'configured',
   };
@@ -173,7 +174,8 @@ function render(r: Report): string {
     ...(r.counters.length === 0 ? ['  (none)'] : r.counters.map((c) => `  ${c.counter}: ${c.before} + ${c.added} new → ${c.after}`)),
     '',
     `decision: ${r.decision.kind} (${r.decision.reason}${r.decision.error ? `, ${r.decision.error}` : ''})${r.decision.enforceWouldBlock && r.decision.kind !== 'block' ? ' — enforce mode would block' : ''}`,
-    ...r.decision.rules.map((x) => `  ${x.rule}: ${x.obligation}, ${x.threshold} — ${x.citation}`),
+    ...r.decision.rules.map((x) => `  ${x.summary}`),
+    ...r.decision.notices.map((x) => `  notice ${x.code}: ${x.detail} — ${x.citation}`),
   );
   return `${out.join('\n')}\n`;
 }

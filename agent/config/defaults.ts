@@ -1,6 +1,8 @@
 /** Every default in one place (units in comments). The example config and docs/config.md agree with these. */
 export const DEFAULTS = {
   mode: 'enforce' as const,
+  /** Transfers taking a counter to this share of its next uncovered threshold are flagged (a ratio). */
+  alertLevel: 0.9,
   dataDir: './data',
   listen: {
     data: { host: '127.0.0.1', port: 8080 },

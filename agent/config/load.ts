@@ -10,7 +10,7 @@ import { MEDIA_TYPES, formatOf } from '../parse/media-type.js';
 import { checkSchema, formatIssue, keyPath, parseYaml, type ParsedYaml, type SourceIssue } from '../yaml-source.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { DEFAULTS } from './defaults.js';
-import { ConfigSchema, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
+import { ConfigSchema, type Exemption, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
 
 export interface Config {
   readonly file: string;
@@ -20,8 +20,11 @@ export interface Config {
     ciio: boolean;
     sensitivityProfile: 'gbt45574' | 'gbt35273';
     adoptedLists: readonly { list: string; approval?: string | undefined }[];
+    personsHeld: { personalInformation: number; sensitive: number; accountsOrMedical: number };
   };
   readonly mode: 'enforce' | 'monitor';
+  /** Share of a counter's next uncovered threshold at which transfers are flagged. */
+  readonly alertLevel: number;
   readonly gatewayId: string;
   readonly dataDir: string;
   readonly listen: { data: { host: string; port: number }; admin: { host: string; port: number } };
@@ -51,7 +54,8 @@ export type StoreConfig =
     };
 
 /** A route with defaults applied; `accept` and `protobuf` stay optional, `protobuf.files` are absolute. */
-export type RouteConfig = Omit<Required<RawRoute>, 'accept' | 'csv' | 'protobuf'> & {
+export type RouteConfig = Omit<Required<RawRoute>, 'accept' | 'csv' | 'protobuf' | 'exemption'> & {
+  readonly exemption: Exemption | undefined;
   readonly accept: readonly string[] | undefined;
   readonly csv: { readonly delimiter: string; readonly charset: NonNullable<RawRoute['csv']>['charset'] };
   readonly protobuf: { readonly files: readonly string[]; readonly messageType: string } | undefined;
@@ -166,8 +170,10 @@ function withDefaults(raw: RawConfig, path: string): Config {
       ciio: raw.company.ciio ?? DEFAULTS.company.ciio,
       sensitivityProfile: raw.company.sensitivityProfile ?? DEFAULTS.company.sensitivityProfile,
       adoptedLists: raw.company.adoptedLists ?? [],
+      personsHeld: { personalInformation: 0, sensitive: 0, accountsOrMedical: 0, ...raw.company.personsHeld },
     },
     mode: raw.mode ?? DEFAULTS.mode,
+    alertLevel: raw.alertLevel ?? DEFAULTS.alertLevel,
     gatewayId: raw.gatewayId ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-'),
     dataDir,
     listen: { data: listen('data'), admin: listen('admin') },
@@ -205,6 +211,7 @@ function withDefaults(raw: RawConfig, path: string): Config {
     routes: raw.routes.map((r) => ({
       ...r,
       accept: r.accept,
+      exemption: r.exemption,
       recordRoot: r.recordRoot ?? DEFAULTS.route.recordRoot,
       failMode: r.failMode ?? DEFAULTS.route.failMode,
       csv: { delimiter: r.csv?.delimiter ?? DEFAULTS.route.csv.delimiter, charset: r.csv?.charset },

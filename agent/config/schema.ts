@@ -11,6 +11,10 @@ const Listen = Type.Object(
   { additionalProperties: false },
 );
 const MEDIA_TYPE = '^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$';
+/** Exemption bases of the national rules (CAC Order 16 Arts. 3, 4, 5(1)-(3)), by their names in DESIGN. */
+export const EXEMPTIONS = ['non-pi-trade-data', 'collected-abroad', 'contract-necessity', 'hr-management', 'emergency'] as const;
+export type Exemption = (typeof EXEMPTIONS)[number];
+
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date, YYYY-MM-DD (China time)' });
 
 const Route = Type.Object(
@@ -51,6 +55,12 @@ const Route = Type.Object(
     recordRoot: Type.Optional(Type.String({ pattern: '^\\$(\\.[^.\\[\\]]+)*(\\[\\*\\])?$' })),
     /** closed (default): an uninspectable body is refused; open: forwarded and flagged. */
     failMode: Type.Optional(Type.Union([Type.Literal('closed'), Type.Literal('open')])),
+    /**
+     * The national rules' exemption this route's transfers rely on (CAC Order 16): Art. 3
+     * non-pi-trade-data, Art. 4 collected-abroad, Art. 5(1) contract-necessity, Art. 5(2)
+     * hr-management, Art. 5(3) emergency. decide/exemptions.ts.
+     */
+    exemption: Type.Optional(Type.Union(EXEMPTIONS.map((e) => Type.Literal(e)))),
   },
   { additionalProperties: false },
 );
@@ -63,6 +73,7 @@ const Filing = Type.Object(
       Type.Literal('standard-contract'),
       Type.Literal('certification'),
       Type.Literal('ftz-filing'),
+      Type.Literal('export-licence'),
     ]),
     covers: Type.Object(
       {
@@ -75,6 +86,20 @@ const Filing = Type.Object(
     ),
     effective: Day,
     expires: Day,
+    /** Standard contract: the day it was filed with the provincial CAC (due within 10 working days of `effective`, Order 13 Art. 7). */
+    filedOn: Type.Optional(Day),
+    /** What the filing declared: transfers beyond it are a material change needing a new filing (flagged). */
+    declared: Type.Optional(
+      Type.Object(
+        {
+          scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          dataItems: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          recipients: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          maxPersons: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -108,10 +133,26 @@ export const ConfigSchema = Type.Object(
             Type.Object({ list: Type.String({ minLength: 1 }), approval: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
           ),
         ),
+        /**
+         * Persons whose PI the company holds (not sends), for the important-data rules on holdings
+         * (e.g. Beijing unified rules 2-3: 10M PI, 1M sensitive, 100k with accounts or medical data).
+         */
+        personsHeld: Type.Optional(
+          Type.Object(
+            {
+              personalInformation: Type.Optional(Type.Integer({ minimum: 0 })),
+              sensitive: Type.Optional(Type.Integer({ minimum: 0 })),
+              accountsOrMedical: Type.Optional(Type.Integer({ minimum: 0 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
     mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('monitor')])),
+    /** Share of a counter's next uncovered threshold at which transfers are flagged (alert level); default 0.9. */
+    alertLevel: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     gatewayId: Type.Optional(Id),
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
     listen: Type.Optional(Type.Object({ data: Type.Optional(Listen), admin: Type.Optional(Listen) }, { additionalProperties: false })),

@@ -15,6 +15,8 @@ export interface DecisionLine {
   reason: string;
   enforceWouldBlock: boolean;
   rules: string[];
+  /** Codes of the decision's notices (alert-level, material-change, …). */
+  notices: string[];
   dataItems: readonly string[];
   policyRevision: string;
   filings: string[];

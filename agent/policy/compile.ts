@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ValidatedPack } from './load.js';
 import type { Detector, PackDataItem, PackDomain, PackRegime, Regime } from './schema.js';
 import { normalizeTerm } from './terms.js';
-import type { CompiledPolicy, Counter, DataItem, Domain, Indicator, IndicatorRule, Rule } from './types.js';
+import type { CompiledPolicy, Counter, DataItem, Domain, Indicator, FloorRule, IndicatorRule, Rule } from './types.js';
 
 export function compilePolicy(packs: readonly ValidatedPack[]): CompiledPolicy {
   const revision = createHash('sha256');
@@ -13,7 +13,7 @@ export function compilePolicy(packs: readonly ValidatedPack[]): CompiledPolicy {
   for (const pack of packs) {
     if (pack.kind !== 'list' || !pack.list) continue;
     for (const d of pack.domains ?? []) {
-      const compiled = compileDomain(pack.regime, pack.list.id, pack.list.appliesTo ?? 'routes', d, dictionaryItems);
+      const compiled = compileDomain(pack.regime, pack.list.id, pack.list.appliesTo ?? 'routes', pack.list.exemptPersonsCount, d, dictionaryItems);
       own.set(compiled.domain.ref, { ...compiled, fallback: d.fallback });
     }
   }
@@ -42,6 +42,7 @@ function compileDomain(
   regime: Regime,
   list: string,
   appliesTo: 'routes' | 'every-transfer',
+  exemptPersonsCount: boolean,
   d: PackDomain,
   dictionary: readonly PackDataItem[],
 ): { domain: Omit<Domain, 'general' | 'sensitive'>; counters: Counter[] } {
@@ -112,6 +113,18 @@ function compileDomain(
       citation: item.citation,
       companies: item.companies,
     }));
+  const floorRules: FloorRule[] = d.items
+    .filter((item) => item.floors)
+    .map((item) => ({
+      regime,
+      list,
+      domain: d.id,
+      item: item.number,
+      obligation: item.obligation,
+      floors: (item.floors ?? []).map((f) => ({ held: f.held, min: f.min, ciioOnly: f.ciioOnly ?? false })),
+      citation: item.citation,
+      companies: item.companies,
+    }));
   return {
     counters,
     domain: {
@@ -128,6 +141,8 @@ function compileDomain(
       indicatorKeywords,
       indicatorVolumes,
       indicatorRules,
+      floorRules,
+      exemptPersonsCount,
       limited: counters.filter((c) => c.kind === 'limited'),
       appliesTo,
     },

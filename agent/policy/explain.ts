@@ -12,6 +12,7 @@ const OBLIGATION: Record<PackItem['obligation'], string> = {
   'standard-contract-or-certification': 'standard contract or certification (个人信息出境标准合同备案 / 个人信息保护认证)',
   'ftz-filing': "the zone's own filing (自贸试验区备案)",
   prohibited: 'prohibited: may not leave (禁止出境)',
+  'export-control': 'an export licence under the Export Control Law (出口管制许可)',
 };
 
 interface Found {

@@ -28,9 +28,10 @@ export const IDENTIFIES = ['resident-id', 'passport', 'contact', 'account', 'nam
 /**
  * security-assessment: 数据出境安全评估; standard-contract-or-certification: 标准合同备案 or 个人信息保护认证;
  * ftz-filing: a zone's own filing (positive lists: listed data flows once filed; Fujian/Beijing 备案);
- * prohibited: may not leave through any mechanism (core data).
+ * prohibited: may not leave through any mechanism (core data);
+ * export-control: export-controlled items follow the Export Control Law, not these lists (a licence).
  */
-export const OBLIGATIONS = ['security-assessment', 'standard-contract-or-certification', 'ftz-filing', 'prohibited'] as const;
+export const OBLIGATIONS = ['security-assessment', 'standard-contract-or-certification', 'ftz-filing', 'prohibited', 'export-control'] as const;
 export const REGIMES = ['cn-national', 'guangxi', 'fujian', 'jiangsu', 'beijing'] as const;
 /** Which identifiers make a subject sensitive PI (regs/national-rules.md): `always`, or only under the strict gbt35273 profile. */
 export const SENSITIVITY = ['always', 'strict'] as const;

@@ -3,7 +3,8 @@
  * reference resolved. Built once at start (and by reload, later); a transfer keeps the snapshot
  * it started with.
  */
-import type { LoadedConfig } from '../config/load.js';
+import type { Config, LoadedConfig } from '../config/load.js';
+import type { Exemption } from '../config/schema.js';
 import { invalid } from '../config/load.js';
 import type { Filing } from '../decide/filings.js';
 import type { BodyLimits, CsvSettings, ParseOptions } from '../parse/index.js';
@@ -33,6 +34,8 @@ export interface RouteRuntime extends ParseOptions {
   /** The config's `limits` as parse/ applies them. */
   readonly bodyLimits: BodyLimits;
   readonly failMode: 'closed' | 'open';
+  /** The national rules' exemption the route relies on (decide/exemptions.ts), if any. */
+  readonly exemption: Exemption | undefined;
   /** Every counter of the route's domain, by ref: what decide() reads rules from. */
   readonly counters: ReadonlyMap<string, Counter>;
   /**
@@ -54,6 +57,10 @@ export interface PolicySnapshot {
   /** The national rules' CIIO-only PI rules, applied to a CIIO's transfers on every route. */
   readonly ciioRules: readonly Rule[];
   readonly sensitivityProfile: 'gbt45574' | 'gbt35273';
+  /** Share of a counter's next uncovered threshold at which transfers are flagged. */
+  readonly alertLevel: number;
+  /** Persons whose PI the company holds (the important-data floors). */
+  readonly personsHeld: Config['company']['personsHeld'];
 }
 
 /**
@@ -104,6 +111,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fing
       protobuf,
       bodyLimits: { decompressedBytes: config.limits.decompressedBytes, maxRatio: config.limits.maxRatio, multipartParts: config.limits.multipartParts },
       failMode: r.failMode,
+      exemption: r.exemption,
       counters,
       indicatorDomains,
       indicators: { ...indexIndicators(indicatorDomains), fingerprints: matched },
@@ -140,6 +148,8 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fing
     ciio: config.company.ciio,
     ciioRules,
     sensitivityProfile: config.company.sensitivityProfile,
+    alertLevel: config.alertLevel,
+    personsHeld: config.company.personsHeld,
   };
 }
 

@@ -45,6 +45,22 @@ export interface IndicatorRule {
   readonly companies: 'ciio' | 'non-ciio' | undefined;
 }
 
+/**
+ * An important-data rule on persons *held*, not sent (e.g. Beijing unified rule 2: a company holding
+ * 10M persons' PI holds important data): with the company's holdings at a floor, a transfer of that
+ * kind of PI is a transfer of important data.
+ */
+export interface FloorRule {
+  readonly regime: string;
+  readonly list: string;
+  readonly domain: string;
+  readonly item: number;
+  readonly obligation: Obligation;
+  readonly floors: readonly { readonly held: 'personal-information' | 'sensitive' | 'accounts-or-medical'; readonly min: number; readonly ciioOnly: boolean }[];
+  readonly citation: string;
+  readonly companies: 'ciio' | 'non-ciio' | undefined;
+}
+
 export interface Indicator {
   readonly id: string;
   readonly name: { readonly zh: string; readonly en: string };
@@ -81,6 +97,9 @@ export interface Domain {
   /** Indicators found by volume: at least `minPreciseLocations` precise locations in one transfer. */
   readonly indicatorVolumes: readonly { readonly indicator: Indicator; readonly minPreciseLocations: number }[];
   readonly indicatorRules: readonly IndicatorRule[];
+  readonly floorRules: readonly FloorRule[];
+  /** Do persons sent under an exemption count toward this list's thresholds (the pack's setting)? */
+  readonly exemptPersonsCount: boolean;
   readonly limited: readonly Counter[];
   /** The domain's own general and sensitive counters, or its fallback's (positive lists). */
   readonly general: Counter;

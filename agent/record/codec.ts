@@ -50,6 +50,9 @@ export interface TransferObject {
   bodySha256: Buffer;
   bodySize: number;
   errorCode: string;
+  notices: { code: string; detail: string; citation: string; filing: string; counter: string }[];
+  exemption: string;
+  exemptionHeld: boolean;
 }
 
 export interface EvidenceObject {

@@ -31,6 +31,8 @@ export interface TransferFacts {
   readonly bodySha256: Buffer;
   readonly bodySize: number;
   readonly errorCode: string | undefined;
+  /** The route's exemption and whether the transfer fit it. */
+  readonly exemption?: { readonly basis: string; readonly holds: boolean } | undefined;
 }
 
 export async function recordTransfer(log: EvidenceLog, f: TransferFacts): Promise<void> {
@@ -57,12 +59,15 @@ export async function recordTransfer(log: EvidenceLog, f: TransferFacts): Promis
       decision: f.decision.kind,
       reason: f.decision.reason,
       enforceWouldBlock: f.decision.enforceWouldBlock,
-      rules: f.decision.rules.map((r) => ({ ...r, filing: r.filing ?? '' })),
+      rules: f.decision.rules.map((r) => ({ ...r, filing: r.filing ?? '', remedies: r.remedies ?? [], summary: r.summary ?? '' })),
       policyRevision: f.policyRevision,
       filings: filingIds(f.decision),
       bodySha256: f.bodySha256,
       bodySize: f.bodySize,
       errorCode: f.errorCode ?? '',
+      notices: (f.decision.notices ?? []).map((x) => ({ ...x, filing: x.filing ?? '', counter: x.counter ?? '' })),
+      exemption: f.exemption?.basis ?? '',
+      exemptionHeld: f.exemption?.holds ?? false,
     },
   });
 }

@@ -39,6 +39,8 @@ const filing = (id: string, kind: Filing['kind'], items: number[] | undefined, o
   covers: { list: 'guangxi-2025', domains: ['live-commerce'], ...(items ? { items } : {}), recipients: [RECIPIENT] },
   effective: '2025-01-01',
   expires: '2027-12-31',
+  // Filed within 10 working days of taking effect (Order 13 Art. 7): no overdue notice.
+  ...(kind === 'standard-contract' ? { filedOn: '2025-01-10' } : {}),
   ...over,
 });
 const CONTRACT_6 = filing('SC-6', 'standard-contract', [6]);
@@ -292,12 +294,15 @@ const cases: Case[] = [
 ];
 
 const counters = countersOf(liveCommerce());
+/** No alert level (1: a counter is never at it short of the threshold), no floors, nothing held. */
+const QUIET = { alertLevel: 1, floorRules: [], personsHeld: { personalInformation: 0, sensitive: 0, accountsOrMedical: 0 } };
 const contextOf = (c: Case): DecideContext => ({
   counters,
   indicatorDomains: [],
   scenario: 'cross-border-delivery',
   ciio: false,
   ciioRules: [],
+  ...QUIET,
   filings: c.filings ?? [],
   recipient: RECIPIENT,
   day: c.day ?? TODAY,
@@ -349,6 +354,7 @@ describe('what a block cites', () => {
       scenario: 'cross-border-delivery',
       ciio: false,
       ciioRules: [],
+      ...QUIET,
       filings: [],
       recipient: RECIPIENT,
       day: TODAY,
@@ -368,6 +374,10 @@ describe('what a block cites', () => {
         indicators: [],
         citation: 'Guangxi 2025 list, domain 3, item 6',
         filing: undefined,
+        remedies: ['security-assessment', 'standard-contract', 'certification'],
+        summary:
+          'guangxi-2025/live-commerce item 6: 100,000 ≤ n < 2,000,000 on limited (99,999 + 3) needs standard-contract-or-certification; ' +
+          'no filing covers it; a security assessment, standard contract or certification would allow it — Guangxi 2025 list, domain 3, item 6',
       },
     ]);
   });
@@ -379,6 +389,7 @@ describe('what a block cites', () => {
       scenario: 'cross-border-delivery',
       ciio: false,
       ciioRules: [],
+      ...QUIET,
       filings: [CONTRACT_6],
       recipient: RECIPIENT,
       day: TODAY,
@@ -396,6 +407,7 @@ describe('blockedRanges', () => {
     scenario: 'cross-border-delivery',
     ciio: false,
     ciioRules: [],
+    ...QUIET,
     filings,
     recipient: RECIPIENT,
     day: TODAY,

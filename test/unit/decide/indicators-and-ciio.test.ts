@@ -35,6 +35,9 @@ const ctxFor = (d: Domain, over: Partial<DecideContext> = {}): DecideContext => 
   ciio: false,
   ciioRules,
   mode: 'enforce',
+  alertLevel: 1,
+  floorRules: [],
+  personsHeld: { personalInformation: 0, sensitive: 0, accountsOrMedical: 0 },
   ...over,
 });
 const counted = (counter: string, before: number, added: number): CountResult => ({

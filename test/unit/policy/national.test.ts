@@ -41,6 +41,8 @@ interface Row {
   /** Thresholds as [counter, min, max) — max undefined: unbounded. Empty: found by indicators. */
   bands: Band[];
   citation: string;
+  /** Important-data rows: the indicator that triggers the item (default: the marking, or registered data for every company). */
+  indicator?: string;
 }
 
 // regs/national-rules.md, "Who needs what" (counts: distinct persons since 1 January). The CIIO
@@ -61,6 +63,10 @@ const WHO_NEEDS_WHAT: Row[] = [
   { situation: 'a non-CIIO sends important data, any amount', kind: 'important-data', obligation: 'security-assessment', companies: 'non-ciio', bands: [], citation: 'Art. 7(2)' },
   // Issue 4: data the company registered as important data (exact match), any company; CIIOs by Art. 7(1).
   { situation: 'any company sends data it registered as important data', kind: 'important-data', obligation: 'security-assessment', companies: undefined, bands: [], citation: 'Art. 7(2)' },
+  // Outside Order 16, restated by every zone's measures: core data stays out of every list (Data
+  // Security Law Art. 21); export-controlled items follow the Export Control Law (a licence).
+  { situation: 'any company sends core data', kind: 'important-data', obligation: 'prohibited', companies: undefined, bands: [], citation: 'Art. 21', indicator: 'core-data-marking' },
+  { situation: 'any company sends export-controlled item data', kind: 'important-data', obligation: 'export-control', companies: undefined, bands: [], citation: 'Art. 22', indicator: 'export-controlled-items' },
   {
     situation: '≥ 1,000,000 persons’ PI, sensitive not included',
     kind: 'personal-information',
@@ -134,11 +140,12 @@ describe('the cn-national list (CAC Order No. 16)', () => {
     const matches = nationalDomain().items.filter((i) => key(rowOf(i)) === key(row));
     expect(matches).toHaveLength(1);
     const [item] = matches as [PackItem];
-    expect(item.citation).toContain('Order No. 16');
+    if (!row.indicator) expect(item.citation).toContain('Order No. 16');
     expect(item.text.length).toBeGreaterThan(0);
     if (row.kind === 'important-data') {
-      // A marking may say "no": reviewed. A registered value matched exactly: blocked.
-      expect(item.indicators).toEqual([row.companies ? 'important-data-marking' : 'registered-important-data']);
+      // A marking may say "no": reviewed. A registered value matched exactly, core data and export
+      // control: blocked.
+      expect(item.indicators).toEqual([row.indicator ?? (row.companies ? 'important-data-marking' : 'registered-important-data')]);
       expect(item.onIndicator).toBe(row.companies ? 'review' : 'block');
     }
   });
@@ -158,6 +165,8 @@ describe('the cn-national list (CAC Order No. 16)', () => {
       [2, 'ciio', 'review', 'security-assessment'],
       [3, 'non-ciio', 'review', 'security-assessment'],
       [8, undefined, 'block', 'security-assessment'],
+      [9, undefined, 'block', 'prohibited'],
+      [10, undefined, 'block', 'export-control'],
     ]);
   });
 
