@@ -67,23 +67,22 @@ function compileDomain(
     for (const k of raw.keywords ?? []) indicatorKeywords.set(k.normalize('NFKC').toLowerCase(), indicator);
     if (raw.minPreciseLocations !== undefined) indicatorVolumes.push({ indicator, minPreciseLocations: raw.minPreciseLocations });
   }
+  /** What every rule of an item carries: where it is, what it obliges, its citation, whose transfers it governs. */
+  const ruleOf = (item: PackDomain['items'][number]) => ({
+    regime,
+    list,
+    domain: d.id,
+    item: item.number,
+    obligation: item.obligation,
+    citation: item.citation,
+    companies: item.companies,
+  });
   const counters = d.counters.map((c): Counter => {
     const rules: Rule[] = d.items
       .flatMap((item) =>
         (item.thresholds ?? [])
           .filter((t) => t.counter === c.id)
-          .map((t) => ({
-            regime,
-            list,
-            domain: d.id,
-            item: item.number,
-            obligation: item.obligation,
-            counter: `${ref}/${c.id}`,
-            min: t.min,
-            max: t.max,
-            citation: item.citation,
-            companies: item.companies,
-          })),
+          .map((t) => ({ ...ruleOf(item), counter: `${ref}/${c.id}`, min: t.min, max: t.max })),
       )
       .sort((a, b) => a.min - b.min);
     return {
@@ -101,30 +100,15 @@ function compileDomain(
   const indicatorRules: IndicatorRule[] = d.items
     .filter((item) => item.indicators)
     .map((item) => ({
-      regime,
-      list,
-      domain: d.id,
-      item: item.number,
-      obligation: item.obligation,
+      ...ruleOf(item),
       indicators: new Set(item.indicators),
       scenarios: Array.isArray(item.scenarios) ? new Set(item.scenarios) : undefined,
       exceptScenarios: new Set(typeof item.scenarios === 'object' && !Array.isArray(item.scenarios) ? item.scenarios.except.flatMap(scenariosOf) : []),
       onIndicator: item.onIndicator ?? 'block',
-      citation: item.citation,
-      companies: item.companies,
     }));
   const floorRules: FloorRule[] = d.items
     .filter((item) => item.floors)
-    .map((item) => ({
-      regime,
-      list,
-      domain: d.id,
-      item: item.number,
-      obligation: item.obligation,
-      floors: (item.floors ?? []).map((f) => ({ held: f.held, min: f.min, ciioOnly: f.ciioOnly ?? false })),
-      citation: item.citation,
-      companies: item.companies,
-    }));
+    .map((item) => ({ ...ruleOf(item), floors: (item.floors ?? []).map((f) => ({ held: f.held, min: f.min, ciioOnly: f.ciioOnly ?? false })) }));
   return {
     counters,
     domain: {
