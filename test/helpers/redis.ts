@@ -15,7 +15,7 @@ import { afterAll } from 'vitest';
 /** Why Redis tests were skipped, and how to run them. */
 export const REDIS_SKIP_MESSAGE =
   'redis-server is not on PATH: the Redis, Cluster and Sentinel tests are skipped. ' +
-  'To run them: apt-get install -y redis-server, then npm test (README.md, "Redis, Cluster and Sentinel tests").';
+  'To run them: apt-get install -y redis-server, then npm test (README.md, "Tests that need redis-server").';
 
 let available: boolean | undefined;
 
