@@ -56,6 +56,12 @@ export const DEFAULTS = {
     /** `always`: fsync before a transfer is forwarded; `interval`: fsync every `fsyncIntervalMs`. */
     fsync: 'always' as const,
     fsyncIntervalMs: 200,
+    /** Segment size before rotation, in bytes (64 MiB); segments also rotate at each China-time day. */
+    segmentBytes: 64 * 1024 * 1024,
+    /** Years of evidence kept after the year recorded (a count): 3, the filings' validity. */
+    retentionYears: 3,
+    /** Ed25519 key for export bundles; generated on first export when absent (mode 0600). */
+    generatedSigningKeyFile: 'evidence-signing.key' /* under dataDir */,
   },
   policy: { dir: './policy/packs' /* unset: the packs shipped in the package */ },
   company: { sensitivityProfile: 'gbt45574' as const, ciio: false },

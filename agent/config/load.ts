@@ -34,7 +34,15 @@ export interface Config {
   /** Where the HMAC key comes from; `generatedFile` is used (and created) when neither is set. */
   readonly identity: { key: SecretSourceConfig & { generatedFile: string } };
   readonly admin: { token: SecretSourceConfig & { generatedFile: string } };
-  readonly evidence: { dir: string; fsync: 'always' | 'interval'; fsyncIntervalMs: number };
+  readonly evidence: {
+    dir: string;
+    fsync: 'always' | 'interval';
+    fsyncIntervalMs: number;
+    segmentBytes: number;
+    retentionYears: number;
+    /** Ed25519 private key file (PEM) signing export bundles; the default one is generated on first export. */
+    signingKeyFile: string;
+  };
   readonly policy: { dir: string };
   readonly routes: readonly RouteConfig[];
   readonly filings: readonly RawFiling[];
@@ -205,6 +213,9 @@ function withDefaults(raw: RawConfig, path: string): Config {
       dir: at(raw.evidence?.dir ?? DEFAULTS.evidence.dir, dataDir),
       fsync: raw.evidence?.fsync ?? DEFAULTS.evidence.fsync,
       fsyncIntervalMs: raw.evidence?.fsyncIntervalMs ?? DEFAULTS.evidence.fsyncIntervalMs,
+      segmentBytes: raw.evidence?.segmentBytes ?? DEFAULTS.evidence.segmentBytes,
+      retentionYears: raw.evidence?.retentionYears ?? DEFAULTS.evidence.retentionYears,
+      signingKeyFile: at(raw.evidence?.signingKey?.file ?? DEFAULTS.evidence.generatedSigningKeyFile, dataDir),
     },
     // Unset: the packs shipped with this xborder, wherever the config file lives.
     policy: { dir: raw.policy?.dir ? at(raw.policy.dir) : resolve(PACKAGE_ROOT, DEFAULTS.policy.dir) },

@@ -207,6 +207,12 @@ export const ConfigSchema = Type.Object(
           dir: Type.Optional(Type.String({ minLength: 1 })),
           fsync: Type.Optional(Type.Union([Type.Literal('always'), Type.Literal('interval')])),
           fsyncIntervalMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** A segment file is closed and a new one begun past this size, and at each China-time day. */
+          segmentBytes: Type.Optional(Type.Integer({ minimum: 4096 })),
+          /** Years of evidence kept after the year it records (default 3); older segments are removed. */
+          retentionYears: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** Ed25519 private key (PEM, PKCS#8) that signs `evidence export` bundles. */
+          signingKey: Type.Optional(Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),

@@ -60,7 +60,7 @@ export interface EvidenceObject {
   gatewayId: string;
   seq: number;
   timeMs: number;
-  kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD' | 'BACKFILL';
+  kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD' | 'BACKFILL' | 'EMERGENCY_STOP' | 'RESUME';
   prevHash: Buffer;
   transferId: string;
   transfer?: TransferObject | null;

@@ -13,7 +13,7 @@ import { EVIDENCE_VERSION, EvidenceFrame, EvidenceV1, GENESIS_HASH, recordToObje
 import { listSegments, readFrames, segmentName } from './segments.js';
 
 export interface EvidenceEntry {
-  readonly kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD' | 'BACKFILL';
+  readonly kind: 'TRANSFER' | 'OUTCOME' | 'START' | 'STOP' | 'RELOAD' | 'BACKFILL' | 'EMERGENCY_STOP' | 'RESUME';
   readonly timeMs: number;
   readonly transferId?: string;
   readonly transfer?: Record<string, unknown>;
