@@ -20,6 +20,7 @@ import type { Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
 import type { IdentityKey } from './identify/key.js';
 import { citeShort, DECISION_MSG, DECISION_SCHEMA, type DecisionLine } from './observability/decision-line.js';
+import type { TransferObserver } from './observability/events.js';
 import type { Logger } from './observability/log.js';
 import { parse } from './parse/index.js';
 import { parseSpooled, streams } from './parse/stream.js';
@@ -54,6 +55,8 @@ export interface PipelineDeps {
   readonly bodyBytes?: number;
   /** Years this gateway knows the store has counts for (count/years.ts); the data plane's only. */
   readonly countedYears?: CountedYears;
+  /** Told of every decided transfer, after its decision line (metrics, alerts, recent transfers). */
+  readonly observers?: readonly TransferObserver[];
 }
 
 export const HEADER_DECISION = 'x-xborder-decision';
@@ -256,8 +259,20 @@ function transfer(deps: PipelineDeps) {
       upstreamStatus: undefined,
     };
 
+    const finish = (final: DecisionLine): void => {
+      deps.log.info(final, DECISION_MSG);
+      const event = { line: final, time: now, recipient: route.recipient, counters: counted?.counters ?? [], admitted: counted?.admitted ?? false, decision };
+      for (const o of deps.observers ?? []) {
+        try {
+          o.transferDecided(event);
+        } catch (err) {
+          deps.log.error({ transferId, err: { message: (err as Error).message } }, 'xborder.observer_failed');
+        }
+      }
+    };
+
     if (decision.kind === 'block') {
-      deps.log.info(line, DECISION_MSG);
+      finish(line);
       return refusal(transferId, decision, route, subjects, failure);
     }
 
@@ -268,12 +283,12 @@ function transfer(deps: PipelineDeps) {
     } catch (err) {
       const e = err instanceof XbError ? err : new XbError('XB_UPSTREAM_UNREACHABLE', String(err));
       await outcome(deps, transferId, { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 });
-      deps.log.info({ ...line, errorCode: e.code, ms: { ...ms, forward: round(performance.now() - t2) } }, DECISION_MSG);
+      finish({ ...line, errorCode: e.code, ms: { ...ms, forward: round(performance.now() - t2) } });
       return problemOf(e, transferId, decision, subjects);
     }
     ms['forward'] = round(performance.now() - t2);
     await outcome(deps, transferId, { upstreamStatus: upstream.status, errorCode: undefined, responseBytes: Number(upstream.headers['content-length'] ?? 0) || 0 });
-    deps.log.info({ ...line, upstreamStatus: upstream.status }, DECISION_MSG);
+    finish({ ...line, upstreamStatus: upstream.status });
     return {
       kind: 'upstream',
       status: upstream.status,
