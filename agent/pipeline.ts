@@ -200,6 +200,7 @@ function countOptions(route: RouteRuntime, now: Date, year: number, countedYears
   return {
     expectCounted: countedYears?.has(year) ?? false,
     unions: [sketchName.route(route.id, month), sketchName.recipient(route.recipient.name, month)],
+    day: chinaDay(now),
   };
 }
 

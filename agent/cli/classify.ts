@@ -84,6 +84,7 @@ const emptyStore: CounterStore = {
   counts: async () => new Map(),
   sketch: async () => undefined,
   sketchNames: async () => [],
+  daily: async () => new Map(),
   keyFingerprint: async () => undefined,
   checkKeyFingerprint: async () => undefined,
   close: async () => undefined,

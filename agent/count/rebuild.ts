@@ -77,7 +77,7 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
     const entries = [...b.members].map(([counter, m]) => ({ counter, members: [...m.values()], blocked: [] }));
     // No blocked range: the persons already left; expectCounted off: the year may be gone entirely;
     // no pin: gateways waiting on XB_STORE_LOST must not resume on partial counts.
-    const result = await store.checkAndAdd(b.year, opts.keyFingerprint, entries, { expectCounted: false, unions: b.unions, pin: false });
+    const result = await store.checkAndAdd(b.year, opts.keyFingerprint, entries, { expectCounted: false, unions: b.unions, pin: false, day: b.day });
     const added = yearOf(b.year).added;
     for (const d of result.counters) added.set(d.counter, (added.get(d.counter) ?? 0) + d.added);
   };
@@ -92,8 +92,9 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
       const t = record.transfer;
       if (!t || !restorable(record) || (opts.year !== undefined && t.year !== opts.year)) continue;
       // The month of the unions is the transfer's own, in China time, as the data plane names it.
-      const month = chinaDay(new Date(record.timeMs)).slice(0, 7);
-      const key = `${t.year}\0${t.route}\0${t.recipient}\0${month}`;
+      const day = chinaDay(new Date(record.timeMs));
+      const month = day.slice(0, 7);
+      const key = `${t.year}\0${t.route}\0${t.recipient}\0${day}`;
       if (batch && batch.key !== key) await flush();
       const y = yearOf(t.year);
       y.records++;
@@ -108,6 +109,7 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
           batch ??= {
             key,
             year: t.year,
+            day,
             unions: [sketchName.route(t.route, month), sketchName.recipient(t.recipient, month)],
             members: new Map(),
             size: 0,
@@ -142,9 +144,11 @@ export async function rebuildCounts(store: CounterStore, opts: RebuildOptions): 
 }
 
 interface Batch {
-  /** Year, route, recipient, month: consecutive records sharing it go into one call. */
+  /** Year, route, recipient, day: consecutive records sharing it go into one call. */
   readonly key: string;
   readonly year: number;
+  /** China-time day of the records: the counters' daily series. */
+  readonly day: string;
   readonly unions: readonly string[];
   /** Counter → its members, de-duplicated by key bytes. */
   readonly members: Map<string, Map<string, Buffer>>;

@@ -2,10 +2,12 @@
 -- Every key shares the hash tag {<prefix>:<year>}, so this runs on one Cluster node.
 --
 -- KEYS: 1 meta hash (field keyfp), 2 set of counter names, 3 set of sketch names,
---       then per entry: its exact set, its sketch; then one sketch per union.
+--       then per entry: its exact set, its sketch, its daily hash (China day → persons added);
+--       then one sketch per union.
 -- ARGV: 1 key fingerprint, 2 expectCounted '1'|'0', 3 mode 'add'|'fill'|'peek' ('fill': add
 --       without pinning a year that has no pin: `counts rebuild`), 4 entries, 5 unions,
---       6 packed register updates for the unions (all persons of the transfer),
+--       6 packed register updates for the unions (all persons of the transfer), 7 the China day
+--       ('' when the caller keeps no daily series),
 --       then per entry: counter name, members (16-byte keys, concatenated, distinct),
 --       packed register updates of its members, blocked ranges "min:max;min:" ('' max = none),
 --       then per union: its sketch name.
@@ -106,10 +108,10 @@ end
 local entries = {}
 local admitted = true
 for e = 1, nEntries do
-  local a = 7 + (e - 1) * 4
+  local a = 8 + (e - 1) * 4
   local entry = {
     name = ARGV[a], members = split(ARGV[a + 1]), updates = ARGV[a + 2], blocked = ranges(ARGV[a + 3]),
-    set = KEYS[4 + (e - 1) * 2], sketch = KEYS[5 + (e - 1) * 2],
+    set = KEYS[4 + (e - 1) * 3], sketch = KEYS[5 + (e - 1) * 3], daily = KEYS[6 + (e - 1) * 3],
   }
   entry.before = redis.call('SCARD', entry.set)
   -- Fast path: when even all-new members cannot reach a blocked range, skip the member check;
@@ -137,12 +139,13 @@ for _, entry in ipairs(entries) do
   redis.call('SADD', KEYS[2], entry.name)
   redis.call('SADD', KEYS[3], 'counter:' .. entry.name)
   mergeSketch(entry.sketch, entry.updates)
+  if added > 0 and ARGV[7] ~= '' then redis.call('HINCRBY', entry.daily, ARGV[7], added) end
   out[#out + 1] = entry.before
   out[#out + 1] = added
 end
-local firstUnion = 7 + nEntries * 4
+local firstUnion = 8 + nEntries * 4
 for u = 1, nUnions do
   redis.call('SADD', KEYS[3], ARGV[firstUnion + u - 1])
-  mergeSketch(KEYS[3 + nEntries * 2 + u], ARGV[6])
+  mergeSketch(KEYS[3 + nEntries * 3 + u], ARGV[6])
 end
 return out

@@ -8,6 +8,7 @@
  *   cardinality  year \0 counter                 → number     (its size, kept in the same txn)
  *   meta         keyfp \0 year                   → fingerprint of the identity key
  *   sketches     year \0 sketch name             → HLL registers (count/hll.ts), 16 KiB
+ *   daily        year \0 counter \0 day          → persons added that China-time day
  *   fingerprints base64(HMAC key)                → normalized value's length (registered
  *                                                  important data; never the value: issue 4)
  */
@@ -37,6 +38,7 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
   const meta: Database<string, string> = root.openDB({ name: 'meta' });
   const prints: Database<number, string> = root.openDB({ name: 'fingerprints' });
   const sketches: Database<Buffer, string> = root.openDB({ name: 'sketches', encoding: 'binary' });
+  const dailyAdded: Database<number, string> = root.openDB({ name: 'daily' });
 
   const pinFingerprint = (year: number, fp: string, options: CheckAndAddOptions): void => {
     const stored = meta.get(`keyfp\0${year}`);
@@ -84,6 +86,11 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
               for (const k of fresh[i] ?? []) members.putSync(k, PRESENT);
               cardinality.putSync(`${year}\0${e.counter}`, (counters[i] as StoredDelta).after);
               addToSketch(year, sketchName.counter(e.counter), e.members);
+              const added = (counters[i] as StoredDelta).added;
+              if (options.day && added > 0) {
+                const k = `${year}\0${e.counter}\0${options.day}`;
+                dailyAdded.putSync(k, (dailyAdded.get(k) ?? 0) + added);
+              }
             });
             if (options.unions.length > 0) {
               const everyone = entries.flatMap((e) => e.members);
@@ -119,6 +126,13 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
     async sketchNames(year: number): Promise<string[]> {
       const prefix = `${year}\0`;
       return [...sketches.getKeys({ start: prefix, end: `${year}\u0001` })].map((k) => k.slice(prefix.length));
+    },
+
+    async daily(year: number, counter: string): Promise<Map<string, number>> {
+      const prefix = `${year}\0${counter}\0`;
+      const out = new Map<string, number>();
+      for (const { key, value } of dailyAdded.getRange({ start: prefix, end: `${prefix}\uffff` })) out.set(key.slice(prefix.length), value);
+      return out;
     },
 
     async keyFingerprint(year: number): Promise<string | undefined> {

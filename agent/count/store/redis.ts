@@ -9,6 +9,7 @@
  *   {<prefix>:<year>}:sketches        set of sketch names
  *   {<prefix>:<year>}:set:<counter>   the exact set of 16-byte person keys
  *   {<prefix>:<year>}:hll:<sketch>    HLL registers (count/hll.ts), a 16 KiB string
+ *   {<prefix>:<year>}:daily:<counter> hash: China day → persons added that day (projections)
  *   {<prefix>}:fingerprints           hash: base64(HMAC key) → normalized value length
  *
  * Failure: commands time out after `timeoutMs` and are never queued while disconnected
@@ -88,11 +89,11 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
     for (const e of entries) {
       const members = distinct(e.members);
       for (const m of members) everyone.set(m.toString('latin1'), m);
-      keys.push(`${t}:set:${e.counter}`, `${t}:hll:counter:${e.counter}`);
+      keys.push(`${t}:set:${e.counter}`, `${t}:hll:counter:${e.counter}`, `${t}:daily:${e.counter}`);
       perEntry.push(e.counter, Buffer.concat(members), mode === 'add' ? packedUpdates(members) : '', rangeSpec(e.blocked));
     }
     for (const u of options.unions) keys.push(`${t}:hll:${u}`);
-    args.push(mode === 'add' && options.unions.length > 0 ? packedUpdates(everyone.values()) : '', ...perEntry, ...options.unions);
+    args.push(mode === 'add' && options.unions.length > 0 ? packedUpdates(everyone.values()) : '', options.day ?? '', ...perEntry, ...options.unions);
     const reply = (await call('counting', () => (client as unknown as ScriptClient).xbCheckAndAdd(keys.length, ...keys, ...args))) as Reply;
     if (reply[0] === 'LOST') throw storeLost(year);
     if (reply[0] === 'MISMATCH') throw keyMismatch(year, String(reply[1]), keyFingerprint);
@@ -148,6 +149,11 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
     },
 
     keyFingerprint,
+
+    async daily(year, counter) {
+      const days = await call('reading the daily series', () => client.hgetall(`${tag(year)}:daily:${counter}`));
+      return new Map(Object.entries(days).map(([day, n]) => [day, Number(n)]));
+    },
 
     async checkKeyFingerprint(year, given) {
       const stored = await keyFingerprint(year);

@@ -46,6 +46,8 @@ export interface CheckAndAddOptions {
    * resume only on complete counts. Default true.
    */
   readonly pin?: boolean;
+  /** The China-time day (`YYYY-MM-DD`) the persons were sent: each counter's daily series adds them. */
+  readonly day?: string;
 }
 
 export interface CounterStore {
@@ -69,6 +71,8 @@ export interface CounterStore {
   sketch(year: number, name: string): Promise<Buffer | undefined>;
   /** Names of every sketch the year has. */
   sketchNames(year: number): Promise<string[]>;
+  /** Persons added to a counter per China-time day of `year` (days with none are absent): projections and dashboards. */
+  daily(year: number, counter: string): Promise<Map<string, number>>;
   /** The identity key fingerprint `year` was counted under, if any. */
   keyFingerprint(year: number): Promise<string | undefined>;
   /** Refuse to start if `year` was counted under another identity key. */

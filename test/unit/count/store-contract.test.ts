@@ -400,6 +400,18 @@ function contract(backend: Backend): void {
     });
   });
 
+  describe('daily series', () => {
+    it('adds the persons new to a counter to its China day, nothing for known or refused ones', async () => {
+      await add([entry(LIMITED, people(1, 3))], { day: '2025-03-01' });
+      await add([entry(LIMITED, people(3, 3))], { day: '2025-03-01' }); // 3 known, 4 and 5 new
+      await add([entry(LIMITED, people(6, 1))], { day: '2025-03-02' });
+      await add([entry(LIMITED, people(7, 5), [{ min: 8, max: undefined }])], { day: '2025-03-02' }); // refused
+      expect(await store.daily(2025, LIMITED)).toEqual(new Map([['2025-03-01', 5], ['2025-03-02', 1]]));
+      expect(await store.daily(2025, GENERAL)).toEqual(new Map());
+      expect(await store.daily(2026, LIMITED)).toEqual(new Map());
+    });
+  });
+
   describe('years and peek', () => {
     it('counts each year on its own: a person of 2025 is new again in 2026', async () => {
       await add([entry(LIMITED, people(1, 3))], { unions: [sketchName.route('sg', '2025-12')] });
