@@ -41,7 +41,13 @@ export const ERRORS = {
   XB_ADMIN_UNAUTHORIZED: { status: 401, title: 'Admin token missing or wrong' },
   XB_ADMIN_NOT_FOUND: { status: 404, title: 'No such admin endpoint' },
   XB_ADMIN_RELOAD_REFUSED: { status: 422, title: 'Reload refused; the running config and policy are kept' },
+  XB_ADMIN_INVALID_REQUEST: { status: 400, title: 'Admin request is missing a field or has an invalid one' },
+  XB_ADMIN_STATE_WRITE_FAILED: { status: 500, title: 'Emergency-stop state could not be saved' },
+  XB_EMERGENCY_STOP: { status: 503, title: 'Transfers are halted by an emergency stop' },
   XB_EVIDENCE_LOCKED: { status: 500, title: 'Evidence chain is in use by another process' },
+  XB_EVIDENCE_EXPORT_NOT_EMPTY: { status: 500, title: 'Evidence export folder exists and is not empty' },
+  XB_EVIDENCE_SIGNING_KEY_INVALID: { status: 500, title: 'Evidence signing key is missing, unreadable or not Ed25519' },
+  XB_EVIDENCE_BUNDLE_INVALID: { status: 500, title: 'Evidence bundle does not verify' },
   XB_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,16 +6,21 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createAdminPlane } from './admin/index.js';
+import { createRecentTransfers } from './admin/recent.js';
+import { createAlerter } from './alerts/index.js';
 import { buildFingerprintIndex, type FingerprintIndex } from './classify/fingerprints.js';
 import { systemClock, chinaYear, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config/load.js';
+import { EMERGENCY_FILE, openEmergencyControl, type EmergencyControl } from './control/emergency.js';
 import { openStore, type Store } from './count/store/index.js';
 import { CountedYears } from './count/years.js';
 import { hasCountedPersons } from './record/read.js';
 import type { FingerprintStore } from './count/store/types.js';
 import { createForwarder } from './forward/index.js';
 import { loadIdentityKey, readSecret } from './identify/key.js';
+import { watchEvidence } from './observability/evidence-health.js';
 import { createLogger, type Logger } from './observability/log.js';
+import { createMetrics } from './observability/metrics.js';
 import { VERSION } from './package-root.js';
 import { createPipeline } from './pipeline.js';
 import { compilePolicy } from './policy/compile.js';
@@ -38,6 +43,8 @@ export interface Gateway {
   readonly dataUrl: string;
   readonly adminUrl: string;
   readonly adminToken: string;
+  /** The emergency stop of this gateway (control/emergency.ts). */
+  readonly emergency: EmergencyControl;
   snapshot(): PolicySnapshot;
   /** Re-read config and packs and swap them in; throws XB_ADMIN_RELOAD_REFUSED and keeps the running ones. */
   reload(): Promise<ReloadResult>;
@@ -54,7 +61,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const identity = loadIdentityKey(config.identity.key);
   const adminToken = readSecret(config.admin.token, 'admin token', () => randomBytes(24).toString('base64url')).value;
 
-  const store = await openStore(config.store);
+  // One registry per gateway (tests run several in one process); every failed store call is counted.
+  const metrics = createMetrics();
+  const store = metrics.watchStore(await openStore(config.store));
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'xborder.close_failed'));
@@ -64,7 +73,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const fingerprints = () => loadFingerprints(store, identity.key);
     const registered = await fingerprints();
     snapshot = buildSnapshot(loaded, policy, registered);
-    const evidence = await openEvidenceLog({ dir: config.evidence.dir, gatewayId: config.gatewayId, fsync: config.evidence.fsync, fsyncIntervalMs: config.evidence.fsyncIntervalMs });
+    const { dir, fsync, fsyncIntervalMs, segmentBytes, retentionYears } = config.evidence;
+    const evidence = watchEvidence(await openEvidenceLog({ dir, gatewayId: config.gatewayId, fsync, fsyncIntervalMs, segmentBytes, retentionYears, clock, log }));
     closers.push(async () => {
       await evidence.append({ kind: 'STOP', timeMs: clock.now().getTime(), lifecycle: { policyRevision: snapshot.policy.revision, version: VERSION } });
       await evidence.close();
@@ -79,8 +89,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const forwarder = createForwarder(config.upstream);
     closers.push(() => forwarder.close());
     const current = () => snapshot;
+    // A stop saved by an earlier run is in force before the data plane listens (control/emergency.ts).
+    const emergency = openEmergencyControl({ file: join(config.dataDir, EMERGENCY_FILE), evidence, clock, log, policyRevision: () => snapshot.policy.revision });
+    const recent = createRecentTransfers();
+    metrics.collectFrom({ store, snapshot: current, clock, evidence, emergency: () => emergency.state() });
+    // Alerts: the observer only enqueues; sends run in the background (agent/alerts/).
+    const alerts = createAlerter({ config: config.alerts, gatewayId: config.gatewayId, snapshot: current, clock, log });
+    closers.push(() => alerts.close());
+    await alerts.start();
+    emergency.onChange = alerts.emergencyChanged;
     const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), fingerprints, evidence, clock, log });
-    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes, countedYears });
+    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes, countedYears, observers: [metrics.observer, recent.observer, alerts], emergency: () => emergency.refusal() });
 
     // One folder per gateway: the sweep at start must never remove another process's spool files.
     const spoolDir = join(config.dataDir, 'spool', config.gatewayId);
@@ -88,7 +107,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const data = createDataPlane({ spool: { memoryBytes: config.limits.memoryBytes, spoolBytes: config.limits.spoolBytes, dir: spoolDir }, log, handle });
     closers.push(() => data.close());
     await data.listen({ host: config.listen.data.host, port: config.listen.data.port });
-    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidenceHead: () => evidence.head(), reload });
+    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidence, reload, metrics: metrics.registry, transfers: recent, emergency });
     closers.push(() => admin.close());
     await admin.listen({ host: config.listen.admin.host, port: config.listen.admin.port });
 
@@ -98,6 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       dataUrl: url(data.server.address()),
       adminUrl: url(admin.server.address()),
       adminToken,
+      emergency,
       snapshot: current,
       reload,
       close: closeAll,

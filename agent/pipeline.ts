@@ -20,7 +20,7 @@ import type { Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
 import type { IdentityKey } from './identify/key.js';
 import { citeShort, DECISION_MSG, DECISION_SCHEMA, type DecisionLine } from './observability/decision-line.js';
-import type { TransferObserver } from './observability/events.js';
+import type { TransferEvent, TransferObserver } from './observability/events.js';
 import type { Logger } from './observability/log.js';
 import { parse } from './parse/index.js';
 import { parseSpooled, streams } from './parse/stream.js';
@@ -57,6 +57,8 @@ export interface PipelineDeps {
   readonly countedYears?: CountedYears;
   /** Told of every decided transfer, after its decision line (metrics, alerts, recent transfers). */
   readonly observers?: readonly TransferObserver[];
+  /** The emergency stop in force, as the error its refusals carry (control/emergency.ts); undefined: none. */
+  readonly emergency?: () => XbError | undefined;
 }
 
 export const HEADER_DECISION = 'x-xborder-decision';
@@ -70,6 +72,9 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
     // Not a transfer yet: no id, no evidence (receive/ answers with the problem).
     if (!route) throw new XbError('XB_ROUTE_NOT_FOUND', `no route ${JSON.stringify(req.routeId.slice(0, 64))}; configured: ${[...snapshot.routes.keys()].join(', ')}`);
     const transferId = randomUUID();
+    // Guangxi FTZ measures Art. 13, CAC Order No. 16 Art. 11: a stop halts every transfer at once.
+    const stopped = deps.emergency?.();
+    if (stopped) return halted(deps, stopped, transferId, snapshot, route, req.body);
     try {
       return await handle(req, transferId, snapshot, route);
     } catch (err) {
@@ -260,21 +265,20 @@ function transfer(deps: PipelineDeps) {
       upstreamStatus: undefined,
     };
 
-    const finish = (final: DecisionLine): void => {
-      deps.log.info(final, DECISION_MSG);
-      const event = { line: final, time: now, recipient: route.recipient, counters: counted?.counters ?? [], admitted: counted?.admitted ?? false, decision };
-      for (const o of deps.observers ?? []) {
-        try {
-          o.transferDecided(event);
-        } catch (err) {
-          deps.log.error({ transferId, err: { message: (err as Error).message } }, 'xborder.observer_failed');
-        }
-      }
-    };
+    const finish = (final: DecisionLine, as = decision): void =>
+      announce(deps, { line: final, time: now, recipient: route.recipient, counters: counted?.counters ?? [], admitted: counted?.admitted ?? false, decision: as });
 
     if (decision.kind === 'block') {
       finish(line);
       return refusal(transferId, decision, route, subjects, failure);
+    }
+
+    // A stop made while this transfer was inspected holds it too: nothing leaves after the stop is answered.
+    const stop = deps.emergency?.();
+    if (stop) {
+      await outcome(deps, transferId, { upstreamStatus: 0, errorCode: stop.code, responseBytes: 0 });
+      finish({ ...line, decision: 'block', reason: EMERGENCY_STOP.reason, errorCode: stop.code }, EMERGENCY_STOP);
+      return { kind: 'problem', transferId, problem: toProblem(stop, transferId), headers: { [HEADER_DECISION]: 'block', [HEADER_TRANSFER_ID]: transferId } };
     }
 
     const t2 = performance.now();
@@ -297,6 +301,51 @@ function transfer(deps: PipelineDeps) {
       body: upstream.body,
     };
   };
+}
+
+/** The decision line and observers of a decided transfer. */
+function announce(deps: PipelineDeps, event: TransferEvent): void {
+  deps.log.info(event.line, DECISION_MSG);
+  for (const o of deps.observers ?? []) {
+    try {
+      o.transferDecided(event);
+    } catch (err) {
+      deps.log.error({ transferId: event.line.transferId, err: { message: (err as Error).message } }, 'xborder.observer_failed');
+    }
+  }
+}
+
+/** What an emergency stop makes of a transfer: refused in both modes (an operator's act, not the policy's). */
+const EMERGENCY_STOP: Decision = { kind: 'block', rules: [], reason: 'emergency-stop', enforceWouldBlock: true };
+
+/**
+ * A transfer received while stopped: refused unread, with a decision line and its observers
+ * (metrics count it under reason `emergency-stop`) but no TRANSFER record: nothing was inspected,
+ * counted or sent, and the EMERGENCY_STOP record brackets every such refusal.
+ */
+function halted(deps: PipelineDeps, stop: XbError, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime, body: Body): TransferResponse {
+  const line: DecisionLine = {
+    schema: DECISION_SCHEMA,
+    transferId,
+    route: route.id,
+    decision: 'block',
+    reason: EMERGENCY_STOP.reason,
+    enforceWouldBlock: true,
+    rules: [],
+    notices: [],
+    dataItems: [],
+    policyRevision: snapshot.policy.revision,
+    filings: [],
+    records: 0,
+    persons: 0,
+    findings: 0,
+    bytes: bodySize(body),
+    errorCode: stop.code,
+    ms: {},
+    upstreamStatus: undefined,
+  };
+  announce(deps, { line, time: deps.clock.now(), recipient: route.recipient, counters: [], admitted: false, decision: EMERGENCY_STOP });
+  return { kind: 'problem', transferId, problem: toProblem(stop, transferId), headers: { [HEADER_DECISION]: 'block', [HEADER_TRANSFER_ID]: transferId } };
 }
 
 /** The 451 for a block (DESIGN, external contract), or the failure that kept the content from being decided. */

@@ -36,6 +36,7 @@ const RESTART_ONLY: Record<string, (c: Config) => unknown> = {
   identity: (c) => c.identity,
   admin: (c) => c.admin,
   evidence: (c) => c.evidence,
+  alerts: (c) => c.alerts,
 };
 
 /** Build the load-validate-swap function for one gateway. Reloads run one at a time. */

@@ -74,7 +74,14 @@ export async function backfillCommand(args: readonly string[]): Promise<number> 
     const snapshot = buildSnapshot(loaded, policy, await loadFingerprints(store, identity.key));
     const route = snapshot.routes.get(values.route) as RouteRuntime;
     const gatewayId = backfillChain(config.gatewayId);
-    const evidence = await openEvidenceLog({ dir: config.evidence.dir, gatewayId, fsync: 'always', fsyncIntervalMs: config.evidence.fsyncIntervalMs });
+    const evidence = await openEvidenceLog({
+      dir: config.evidence.dir,
+      gatewayId,
+      fsync: 'always',
+      fsyncIntervalMs: config.evidence.fsyncIntervalMs,
+      segmentBytes: config.evidence.segmentBytes,
+      retentionYears: config.evidence.retentionYears,
+    });
     const lifecycle = { policyRevision: snapshot.policy.revision, version: VERSION };
     try {
       // The START names the key the following records' persons were keyed with (counts rebuild checks it).

@@ -1,9 +1,10 @@
 /**
  * The `xborder` command line. `start [--config FILE]` runs the gateway until SIGINT/SIGTERM
- * (SIGHUP reloads); `policy lint|explain|docs` read the packs; `evidence verify DIR` checks every
- * chain under DIR; `fingerprints add|count` register important data (cli/fingerprints.ts);
- * `counts show|rebuild` (cli/counts.ts) and `backfill` (cli/backfill.ts) read and restore the
- * counters. Other commands of DESIGN's contract arrive with their issues and say so.
+ * (SIGHUP reloads); `policy lint|explain|docs` read the packs; `evidence export|verify` write and
+ * check signed evidence bundles and live chains (cli/evidence.ts); `report --half` renders the
+ * half-yearly report (cli/report.ts); `fingerprints add|count` register important data
+ * (cli/fingerprints.ts); `counts show|rebuild` (cli/counts.ts) and `backfill` (cli/backfill.ts)
+ * read and restore the counters.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,12 +16,13 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { backfillCommand } from './backfill.js';
 import { classifyCommand } from './classify.js';
 import { countsCommand } from './counts.js';
+import { evidenceCommand } from './evidence.js';
 import { fingerprintsCommand } from './fingerprints.js';
+import { reportCommand } from './report.js';
 import { compilePolicy } from '../policy/compile.js';
 import { explainItem, findItem, withItemTable } from '../policy/explain.js';
 import { loadPacks } from '../policy/load.js';
 import { packJsonSchema } from '../policy/schema.js';
-import { verifyEvidence } from '../record/index.js';
 
 const USAGE = `usage:
   xborder start [--config FILE]        run the gateway (default config: xborder.yaml); SIGHUP reloads
@@ -36,19 +38,25 @@ const USAGE = `usage:
                                        restore the counters from evidence (default DIR: evidence.dir)
   xborder backfill --route ID [--config FILE] [--date YYYY-MM-DD] FILE...
                                        count persons sent abroad this year before xborder was installed
-  xborder evidence verify DIR          verify every evidence chain under DIR
+  xborder evidence export --from YYYY-MM-DD --to YYYY-MM-DD [--filing ID] --out DIR [--config FILE] [--evidence DIR]...
+                                       a signed bundle of the period's records, summary and spot-check report
+  xborder evidence verify DIR [--public-key FILE]
+                                       verify a bundle (signature, files, chains, summary) or every chain under DIR
+  xborder report --half YYYYH1|YYYYH2 [--config FILE] [--evidence DIR]... [--out DIR]
+                                       the half-yearly report on data export activity (Markdown, or md+csv+html in DIR)
   xborder fingerprints add FILE [--config FILE]
                                        register the values in FILE (one a line) as important data
   xborder fingerprints count [--config FILE]
                                        how many values are registered`;
 
-const PLANNED = new Set(['report']);
+const PLANNED = new Set<string>();
 const SHIPPED_PACKS = join(PACKAGE_ROOT, 'policy', 'packs');
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'start') return start(rest);
-  if (command === 'evidence' && rest[0] === 'verify') return verify(rest.slice(1));
+  if (command === 'evidence') return evidenceCommand(rest).catch((err: unknown) => failed(err));
+  if (command === 'report') return reportCommand(rest).catch((err: unknown) => failed(err));
   if (command === 'policy') return policy(rest);
   if (command === 'classify') return classifyCommand(rest).catch((err: unknown) => failed(err));
   if (command === 'fingerprints') return fingerprintsCommand(rest).catch((err: unknown) => failed(err));
@@ -134,20 +142,4 @@ function failed(err: unknown): number {
   if (!isXbError(err)) throw err;
   process.stderr.write(`${err.code}: ${err.message}\n`);
   return 1;
-}
-
-function verify(args: readonly string[]): number {
-  const dir = args[0];
-  if (!dir) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  const report = verifyEvidence(dir);
-  for (const c of report.chains) {
-    const state = c.errors.length === 0 ? 'ok' : 'BROKEN';
-    process.stdout.write(`${c.gatewayId}: ${state}, ${c.records} records, head seq ${c.headSeq} ${c.headHash.slice(0, 16)}…\n`);
-    for (const e of c.errors) process.stdout.write(`  ${e}\n`);
-  }
-  if (report.chains.length === 0) process.stdout.write(`no evidence chains under ${dir}\n`);
-  return report.ok ? 0 : 1;
 }

@@ -63,6 +63,20 @@ export const DEFAULTS = {
     /** Ed25519 key for export bundles; generated on first export when absent (mode 0600). */
     generatedSigningKeyFile: 'evidence-signing.key' /* under dataDir */,
   },
+  alerts: {
+    /** Shares of a threshold's `min` at which a counter alert fires (ratios); 1 is the threshold itself. */
+    levels: [0.5, 0.8, 0.9, 0.95, 1],
+    /** Calendar days before a filing's `expires` at which an expiry alert fires. */
+    filingDays: [90, 30, 7],
+    /** Delivery retries per sink: first retry after initialMs (1 s), doubling to maxMs (5 min), given up after `attempts` sends. */
+    retry: { initialMs: 1_000, maxMs: 300_000, attempts: 12 },
+    /** One send (connect to last body byte) gives up after this many ms. */
+    timeoutMs: 10_000,
+    /** At most one store-failure alert per error code in this many ms (10 min). */
+    storeFailureIntervalMs: 600_000,
+    /** Fired keys and the pending-send queue: `<dataDir>/alerts/<gatewayId>.json`. */
+    stateDir: 'alerts' /* under dataDir */,
+  },
   policy: { dir: './policy/packs' /* unset: the packs shipped in the package */ },
   company: { sensitivityProfile: 'gbt45574' as const, ciio: false },
   /** `accept` unset: every media type parse/ inspects; `csv.delimiter` applies to text/csv (TSV is a tab). */

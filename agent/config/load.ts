@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { XbError } from '../errors.js';
 import { MEDIA_TYPES, formatOf } from '../parse/media-type.js';
 import { checkSchema, formatIssue, keyPath, parseYaml, type ParsedYaml, type SourceIssue } from '../yaml-source.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { DEFAULTS } from './defaults.js';
-import { ConfigSchema, type Exemption, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
+import { ConfigSchema, type Exemption, type RawAlertSink, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
 
 export interface Config {
   readonly file: string;
@@ -46,6 +46,29 @@ export interface Config {
   readonly policy: { dir: string };
   readonly routes: readonly RouteConfig[];
   readonly filings: readonly RawFiling[];
+  readonly alerts: AlertsConfig;
+}
+
+/** `alerts` with defaults applied (agent/alerts/, docs/alerts.md). */
+export interface AlertsConfig {
+  /** Ascending, distinct, each in (0, 1]. */
+  readonly levels: readonly number[];
+  /** Descending, distinct calendar days. */
+  readonly filingDays: readonly number[];
+  readonly sinks: readonly AlertSinkConfig[];
+  readonly retry: { readonly initialMs: number; readonly maxMs: number; readonly attempts: number };
+  readonly timeoutMs: number;
+  readonly storeFailureIntervalMs: number;
+  /** The state file: fired keys and the pending-send queue. */
+  readonly stateFile: string;
+}
+
+/** One sink; `url` is either the URL or where to read it (a file path made absolute, or an env variable). */
+export interface AlertSinkConfig {
+  readonly id: string;
+  readonly kind: RawAlertSink['kind'];
+  readonly url: string | SecretSourceConfig;
+  readonly secret: SecretSourceConfig | undefined;
 }
 
 export type StoreConfig =
@@ -94,7 +117,7 @@ export function loadConfig(file: string): LoadedConfig {
   const schemaIssues = checked.issues.filter((i) => !renamed.some((r) => r.path === i.path));
   if (renamed.length > 0 || !checked.value) throw invalid([...renamed, ...schemaIssues].sort((a, b) => a.line - b.line));
   const raw = checked.value;
-  const extra = [...checkRoutes(raw, shownFile, parsed.lineOf), ...checkStore(raw, shownFile, parsed.lineOf)];
+  const extra = [...checkRoutes(raw, shownFile, parsed.lineOf), ...checkStore(raw, shownFile, parsed.lineOf), ...checkAlerts(raw, shownFile, parsed.lineOf)];
   if (extra.length > 0) throw invalid(extra);
   return { config: withDefaults(raw, path), lineOf: parsed.lineOf, shownFile };
 }
@@ -156,6 +179,32 @@ function checkStore(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf']
   if (where.length !== 1) issues.push(issue(where[1] ?? 'kind', `store.kind redis needs exactly one of url, cluster, sentinel${where.length > 1 ? ` (found ${where.join(', ')})` : ''}`));
   return issues;
 }
+
+/** Sink ids unique; a URL given inline parses; `secret` exactly where the sink can sign; retry.maxMs ≥ initialMs. */
+function checkAlerts(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf']): SourceIssue[] {
+  const alerts = raw.alerts;
+  if (!alerts) return [];
+  const issues: SourceIssue[] = [];
+  const at = (segments: (string | number)[], message: string) => issues.push({ file, line: lineOf(['alerts', ...segments]), path: keyPath(['alerts', ...segments]), message });
+  const seen = new Set<string>();
+  (alerts.sinks ?? []).forEach((s, i) => {
+    const id = sinkId(s, i);
+    if (seen.has(id)) at(['sinks', i, s.id === undefined ? 'kind' : 'id'], `duplicate sink id ${id}`);
+    seen.add(id);
+    if (typeof s.url === 'string') {
+      if (!/^https?:\/\/./.test(s.url) || !URL.canParse(s.url)) at(['sinks', i, 'url'], 'expected an http(s) URL, or { file } / { env } holding one');
+    } else if ((s.url.file === undefined) === (s.url.env === undefined)) at(['sinks', i, 'url'], 'give exactly one of file, env');
+    // A WeCom group robot has no signing: its key is in the URL (work.weixin.qq.com/api/doc/90000/90136/91770).
+    if (s.kind === 'wecom' && s.secret !== undefined) at(['sinks', i, 'secret'], 'a WeCom robot is not signed; its key is part of the url');
+    if (s.secret && (s.secret.file === undefined) === (s.secret.env === undefined)) at(['sinks', i, 'secret'], 'give exactly one of file, env');
+  });
+  const retry = alerts.retry;
+  if (retry?.initialMs !== undefined && retry.maxMs !== undefined && retry.maxMs < retry.initialMs)
+    at(['retry', 'maxMs'], `maxMs ${retry.maxMs} is below initialMs ${retry.initialMs}`);
+  return issues;
+}
+
+const sinkId = (s: RawAlertSink, i: number): string => s.id ?? `${s.kind}-${i}`;
 
 function withDefaults(raw: RawConfig, path: string): Config {
   const base = dirname(path);
@@ -229,5 +278,17 @@ function withDefaults(raw: RawConfig, path: string): Config {
       protobuf: r.protobuf ? { files: r.protobuf.files.map((f) => at(f)), messageType: r.protobuf.messageType } : undefined,
     })),
     filings: raw.filings ?? [],
+    alerts: {
+      levels: [...new Set(raw.alerts?.levels ?? DEFAULTS.alerts.levels)].sort((a, b) => a - b),
+      filingDays: [...new Set(raw.alerts?.filingDays ?? DEFAULTS.alerts.filingDays)].sort((a, b) => b - a),
+      sinks: (raw.alerts?.sinks ?? []).map((s, i) => {
+        const source = (src: SecretSourceConfig) => (src.file ? { file: at(src.file) } : { env: src.env });
+        return { id: sinkId(s, i), kind: s.kind, url: typeof s.url === 'string' ? s.url : source(s.url), secret: s.secret ? source(s.secret) : undefined };
+      }),
+      retry: { ...DEFAULTS.alerts.retry, ...raw.alerts?.retry },
+      timeoutMs: raw.alerts?.timeoutMs ?? DEFAULTS.alerts.timeoutMs,
+      storeFailureIntervalMs: raw.alerts?.storeFailureIntervalMs ?? DEFAULTS.alerts.storeFailureIntervalMs,
+      stateFile: join(at(DEFAULTS.alerts.stateDir, dataDir), `${raw.gatewayId ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}.json`),
+    },
   };
 }

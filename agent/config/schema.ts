@@ -116,6 +116,20 @@ const SecretSource = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where alerts go (agent/alerts/, docs/alerts.md): a generic JSON webhook or a WeCom, DingTalk or Feishu group robot. */
+const AlertSink = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('webhook'), Type.Literal('wecom'), Type.Literal('dingtalk'), Type.Literal('feishu')]),
+    /** Names the sink in logs and in the pending queue; default `<kind>-<index>`. */
+    id: Type.Optional(Id),
+    /** The endpoint, or where to read it: a robot's URL carries its access token (a secret). */
+    url: Type.Union([Type.String({ minLength: 1 }), SecretSource]),
+    /** Signing secret: DingTalk 加签, Feishu 签名校验, webhook HMAC header; WeCom robots have none. */
+    secret: Type.Optional(SecretSource),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     company: Type.Object(
@@ -220,6 +234,30 @@ export const ConfigSchema = Type.Object(
     policy: Type.Optional(Type.Object({ dir: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
     routes: Type.Array(Route, { minItems: 1 }),
     filings: Type.Optional(Type.Array(Filing)),
+    alerts: Type.Optional(
+      Type.Object(
+        {
+          /** Shares of a threshold's `min` at which a counter alert fires, each in (0, 1]. */
+          levels: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 1 }), { minItems: 1 })),
+          /** Calendar days before a filing's `expires` at which an expiry alert fires. */
+          filingDays: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 })),
+          sinks: Type.Optional(Type.Array(AlertSink)),
+          retry: Type.Optional(
+            Type.Object(
+              {
+                initialMs: Type.Optional(Type.Integer({ minimum: 10 })),
+                maxMs: Type.Optional(Type.Integer({ minimum: 10 })),
+                attempts: Type.Optional(Type.Integer({ minimum: 1 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+          storeFailureIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -228,3 +266,4 @@ export type RawConfig = Static<typeof ConfigSchema>;
 export type RawRoute = Static<typeof Route>;
 export type RawFiling = Static<typeof Filing>;
 export type SecretSourceConfig = Static<typeof SecretSource>;
+export type RawAlertSink = Static<typeof AlertSink>;

@@ -10,9 +10,9 @@
  */
 import { chinaDay } from '../clock.js';
 import { XbError } from '../errors.js';
-import { countedPersons, listChains, readRecords } from '../record/read.js';
+import { countedPersons, readRecords } from '../record/read.js';
 import type { EvidenceObject } from '../record/codec.js';
-import { verifyEvidence } from '../record/verify.js';
+import { verifyFolders } from '../record/verify.js';
 import { sketchName, type CounterStore } from './store/types.js';
 
 /** Members per check-and-add call (about 800 KB of keys): big enough to be fast, small enough for one Redis script. */
@@ -157,22 +157,10 @@ interface Batch {
 
 /** Every chain under every folder must verify: a rebuild that skipped records would under-count. */
 function verifyAll(dirs: readonly string[]): RebuildResult['chains'] {
-  if (dirs.length === 0) throw new XbError('XB_EVIDENCE_CHAIN_BROKEN', 'no evidence folder given');
-  const chains: { dir: string; chain: string; records: number }[] = [];
-  const errors: string[] = [];
-  for (const dir of dirs) {
-    if (listChains(dir).length === 0) {
-      errors.push(`${dir}: no evidence chains (a chain is a sub-folder of segment files)`);
-      continue;
-    }
-    // A running gateway may be writing its last frame now: while the store is lost, such a frame
-    // is a refusal (nothing admitted), so reading up to it loses no counted person.
-    const report = verifyEvidence(dir, { liveTail: true });
-    for (const c of report.chains) {
-      chains.push({ dir, chain: c.gatewayId, records: c.records });
-      for (const e of c.errors) errors.push(`${dir}: ${e}`);
-    }
-  }
+  // A running gateway may be writing its last frame now: while the store is lost, such a frame
+  // is a refusal (nothing admitted), so reading up to it loses no counted person.
+  const { chains: reports, errors } = verifyFolders(dirs);
+  const chains = reports.map((c) => ({ dir: c.dir, chain: c.gatewayId, records: c.records }));
   if (errors.length > 0) {
     const shown = errors.slice(0, 20).join('\n  ');
     throw new XbError(

@@ -1,13 +1,18 @@
 /**
  * Segment files: `<dir>/<gatewayId>/segment-<first seq, 12 digits>.xbe`, each a run of
- * length-delimited EvidenceFrame messages (varint length, then the frame).
+ * length-delimited EvidenceFrame messages (varint length, then the frame). A chain rotates to a
+ * new segment by size and by China-time day (log.ts); the name says where each one starts, so
+ * recovery and retention read one segment's ends instead of the whole chain.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { EvidenceFrame } from './codec.js';
 
 export const segmentName = (firstSeq: number): string => `segment-${String(firstSeq).padStart(12, '0')}.xbe`;
+
+/** The first seq a segment file's name promises (`segment-000000000042.xbe` → 42). */
+export const segmentFirstSeq = (file: string): number => Number(/^segment-(\d{12})\.xbe$/.exec(basename(file))?.[1] ?? NaN);
 
 /** Segment files of one chain directory, oldest first. */
 export function listSegments(chainDir: string): string[] {
@@ -95,4 +100,83 @@ function completeFrameAfter(bytes: Buffer, from: number): boolean {
     }
   }
   return false;
+}
+
+/** Bytes read from a segment's end first when looking for its last frame; doubled while none is found. */
+const TAIL_WINDOW = 64 * 1024;
+
+/**
+ * The first frame of a segment, reading only its bytes (undefined when the file is empty or its
+ * first frame is torn or does not decode). Its hash is not checked: callers compare `computed`.
+ */
+export function readFirstFrame(file: string): Frame | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    let head = readAt(fd, 0, Math.min(size, TAIL_WINDOW));
+    let len = 0;
+    let shift = 0;
+    let pos = 0;
+    let byte = 0x80;
+    while (byte & 0x80) {
+      if (pos >= head.length || shift > 35) return undefined;
+      byte = head[pos++] as number;
+      len += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    if (pos + len > size) return undefined;
+    if (pos + len > head.length) head = readAt(fd, 0, pos + len);
+    const first = readFrames(head.subarray(0, pos + len)).next().value;
+    return first?.kind === 'frame' ? first.frame : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The last frame of a segment, found from its end: the nearest offset whose length prefix spans
+ * exactly to the end of the file and whose frame's hash matches its record. Reads a window of the
+ * tail, widened until found, so the cost is the last frame's size, not the segment's. Undefined
+ * when no hash-valid frame ends the file (empty, torn or damaged).
+ */
+export function readLastFrame(file: string): Frame | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    for (let window = Math.min(size, TAIL_WINDOW); ; window = Math.min(size, window * 4)) {
+      const from = size - window;
+      const tail = readAt(fd, from, window);
+      for (let p = tail.length - MIN_FRAME - 1; p >= 0; p--) {
+        let len = 0;
+        let shift = 0;
+        let q = p;
+        let byte = 0x80;
+        while (byte & 0x80 && q < tail.length && shift <= 28) {
+          byte = tail[q++] as number;
+          len += (byte & 0x7f) * 2 ** shift;
+          shift += 7;
+        }
+        if (byte & 0x80 || q + len !== tail.length) continue;
+        const read = readFrames(tail.subarray(p)).next().value;
+        if (read?.kind === 'frame' && read.frame.hash.equals(read.frame.computed)) {
+          const f = read.frame;
+          return { ...f, offset: from + p, end: from + p + f.end };
+        }
+      }
+      if (window === size) return undefined;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }

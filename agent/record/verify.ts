@@ -4,7 +4,10 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { GENESIS_HASH, recordToObject } from './codec.js';
+import { XbError } from '../errors.js';
+import { recordToObject } from './codec.js';
+import { listChains } from './read.js';
+import { chainAnchor } from './retention.js';
 import { listSegments, readFrames } from './segments.js';
 
 export interface ChainReport {
@@ -39,9 +42,11 @@ export function verifyEvidence(dir: string, opts: VerifyOptions = {}): VerifyRep
 }
 
 function verifyChain(chainDir: string, gatewayId: string, base: string, opts: VerifyOptions): ChainReport {
-  const errors: string[] = [];
-  let seq = 0;
-  let hash: Buffer = GENESIS_HASH;
+  // A pruned chain (retention.ts) starts after the anchor its pruned.json records.
+  const anchor = chainAnchor(chainDir);
+  const errors: string[] = anchor.problem ? [`${gatewayId}: ${anchor.problem}`] : [];
+  let seq = anchor.seq;
+  let hash: Buffer = anchor.hash;
   let records = 0;
   const segments = listSegments(chainDir);
   if (segments.length === 0) errors.push(`${gatewayId}: no segment files`);
@@ -70,3 +75,27 @@ function verifyChain(chainDir: string, gatewayId: string, base: string, opts: Ve
   }
   return { gatewayId, records, headSeq: seq, headHash: hash.toString('hex'), errors };
 }
+
+/**
+ * Verify every chain under several evidence folders, as readers of live evidence need it
+ * (`counts rebuild`, `evidence export`): a folder without chains is an error, and an incomplete
+ * last frame a running gateway is writing now is not (liveTail). Returns each chain's report with
+ * its folder, and every problem as `<folder>: <problem>`.
+ */
+export function verifyFolders(dirs: readonly string[]): { chains: (ChainReport & { dir: string })[]; errors: string[] } {
+  if (dirs.length === 0) throw new XbError('XB_EVIDENCE_CHAIN_BROKEN', 'no evidence folder given');
+  const chains: (ChainReport & { dir: string })[] = [];
+  const errors: string[] = [];
+  for (const dir of dirs) {
+    if (listChains(dir).length === 0) {
+      errors.push(`${dir}: no evidence chains (a chain is a sub-folder of segment files)`);
+      continue;
+    }
+    for (const c of verifyEvidence(dir, { liveTail: true }).chains) {
+      chains.push({ ...c, dir });
+      for (const e of c.errors) errors.push(`${dir}: ${e}`);
+    }
+  }
+  return { chains, errors };
+}
+
