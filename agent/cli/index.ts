@@ -49,7 +49,6 @@ const USAGE = `usage:
   xborder fingerprints count [--config FILE]
                                        how many values are registered`;
 
-const PLANNED = new Set<string>();
 const SHIPPED_PACKS = join(PACKAGE_ROOT, 'policy', 'packs');
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -65,10 +64,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === '--help' || command === '-h' || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
-  }
-  if (command && PLANNED.has(command)) {
-    process.stderr.write(`xborder ${command}: not available in this version yet\n${USAGE}\n`);
-    return 2;
   }
   process.stderr.write(`xborder: unknown command ${command}\n${USAGE}\n`);
   return 2;
