@@ -167,8 +167,9 @@ export async function inspect(
   const found = subjects;
   const plan = planCount(found, route.domain, route.scenario);
   const base = decideContext(snapshot, route, chinaDay(now));
-  const held = { any: plan.persons.length > 0, sensitive: plan.counters.some((c) => c.counter.kind === 'sensitive' && c.persons.length > 0) };
-  const exemption = route.exemption && assessExemption(route.exemption, plan.persons.length, found.indicators, floorsReached(held, base));
+  // Only a route with an exemption needs to know whether the company's holdings contradict it.
+  const held = () => ({ any: plan.persons.length > 0, sensitive: plan.counters.some((c) => c.counter.kind === 'sensitive' && c.persons.length > 0) });
+  const exemption = route.exemption && assessExemption(route.exemption, plan.persons.length, found.indicators, floorsReached(held(), base));
   const ctx = { ...base, exemption, dataItems: found.dataItems };
   const input = {
     // Persons sent under an exemption count toward the list's thresholds only where its pack says

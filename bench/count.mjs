@@ -14,10 +14,8 @@
 // (INFO used_memory before/after --memory-persons persons), LMDB bytes per person, and the time one
 // --big-person transfer holds Redis (its script blocks every other client while it runs).
 // Usage: node bench/count.mjs [--seconds 1.5] [--runs 3] [--memory-persons 1000000] [--big 500000] [--write]
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +25,7 @@ import { count } from '../dist/agent/count/index.js';
 import { PRE_ESTIMATE_MIN_PERSONS } from '../dist/agent/count/estimate.js';
 import { openEmbeddedStore } from '../dist/agent/count/store/embedded.js';
 import { openRedisStore } from '../dist/agent/count/store/redis.js';
+import { redisVersion as redisVersionOf, startRedisServer } from './redis-server.mjs';
 import { writeSection } from './results.mjs';
 
 const args = process.argv.slice(2);
@@ -66,10 +65,8 @@ const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maxi
 const ms = (n) => (n >= 100 ? fmt(n, 0) : n >= 10 ? fmt(n, 1) : fmt(n, 2));
 
 // ---- redis-servers, stopped by PID ---------------------------------------------------------------
-const children = new Set();
 const dirs = new Set();
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) process.kill(c.pid, 'SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 process.on('SIGINT', () => process.exit(130));
@@ -79,49 +76,22 @@ const tempDir = (prefix) => {
   return d;
 };
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
 /** fsync: 'everysec' or 'always' (appendonly yes), or 'no' (appendonly no). */
 async function startRedis(fsync) {
   const aof = fsync !== 'no';
   const dir = tempDir('xb-bench-redis-');
-  const port = await freePort();
   const persistence = aof ? ['--appendonly', 'yes', '--appendfsync', fsync] : ['--appendonly', 'no'];
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  await new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server did not start: ${out.slice(-300)}`)), 10_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`redis-server exited ${code}: ${out.slice(-300)}`)));
-  });
+  const server = await startRedisServer(['--dir', dir, ...persistence]);
+  const { port, url } = server;
   const admin = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
-  const url = `redis://127.0.0.1:${port}`;
   const store = await openRedisStore({ url, keyPrefix: 'xbbench', timeoutMs: TIMEOUT_MS });
-  return { child, port, url, admin, store, aof, name: aof ? `Redis, AOF ${fsync}` : 'Redis, no AOF', dir };
+  return { port, url, admin, store, aof, name: aof ? `Redis, AOF ${fsync}` : 'Redis, no AOF', dir, server };
 }
 
 async function stopRedis(r) {
   await r.store.close();
   r.admin.disconnect();
-  if (r.child.exitCode !== null) return;
-  const exited = new Promise((ok) => r.child.once('exit', ok));
-  process.kill(r.child.pid, 'SIGTERM');
-  const timer = setTimeout(() => r.child.exitCode === null && process.kill(r.child.pid, 'SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  await r.server.stop();
 }
 
 async function info(r, section) {
@@ -289,7 +259,7 @@ async function runCase(c) {
 
 // ---- cases ---------------------------------------------------------------------------------------
 log(`count bench: ${RUNS} runs × ${SECONDS} s per case`);
-const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout?.match(/v=(\S+)/)?.[1] ?? '?';
+const redisVersion = redisVersionOf();
 stores.aof = await startRedis('everysec');
 stores.noaof = await startRedis('no');
 stores.always = await startRedis('always');

@@ -10,12 +10,12 @@
 // Usage: node bench/proxy.mjs [--seconds 5] [--connections 50] [--write]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import protobuf from 'protobufjs';
+import { freePort, redisVersion as redisVersionOf } from './redis-server.mjs';
 import { writeSection } from './results.mjs';
 
 const HERE = join(fileURLToPath(import.meta.url), '..');
@@ -75,16 +75,6 @@ function killAll() {
 process.on('exit', killAll);
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { killAll(); process.exit(130); });
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 const jsonLine = (out) => {
   const line = out.split('\n').find((l) => l.startsWith('{"dataUrl"'));
   return line ? { url: JSON.parse(line).dataUrl } : undefined;
@@ -307,7 +297,7 @@ try {
   baseline = await start(process.execPath, [join(HERE, 'passthrough-child.mjs'), upstream.url], jsonLine);
 
   const redisPort = await freePort();
-  redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout?.match(/v=(\S+)/)?.[1] ?? '?';
+  redisVersion = redisVersionOf();
   redis = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tmp, '--save', '', '--appendonly', 'no'], (out) => (/Ready to accept connections/.test(out) ? {} : undefined));
 
   const targets = [

@@ -52,7 +52,7 @@ export function decideContext(snapshot: PolicySnapshot, route: RouteRuntime, day
     ciioRules: snapshot.ciioRules,
     mode: snapshot.mode,
     alertLevel: snapshot.alertLevel,
-    floorRules: route.indicatorDomains.flatMap((d) => d.floorRules),
+    floorRules: route.floorRules,
     personsHeld: snapshot.personsHeld,
   };
 }

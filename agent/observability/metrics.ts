@@ -112,30 +112,30 @@ export function createMetrics(): GatewayMetrics {
     return reading;
   };
 
-  new Gauge({
-    name: 'xborder_counter_persons',
-    help: `Exact distinct persons per counter this China-time year, read from the store at scrape time (at most every ${COUNTER_REFRESH_MS / 1000} s).`,
-    labelNames: ['counter'] as const,
-    registers,
-    async collect() {
-      const v = await counterValues();
-      if (!v) return;
-      this.reset();
-      for (const c of v.values) this.set({ counter: c.counter }, c.exact);
-    },
-  });
-  new Gauge({
-    name: 'xborder_counter_utilization',
-    help: 'Exact persons ÷ the lowest threshold of the counter that applies to the company and no filing covers, reached or not (0 when every threshold is covered; 1 or more: at or past it).',
-    labelNames: ['counter'] as const,
-    registers,
-    async collect() {
-      const v = await counterValues();
-      if (!v) return;
-      this.reset();
-      for (const c of v.values) this.set({ counter: c.counter }, c.utilization);
-    },
-  });
+  /** A per-counter gauge filled from the shared scrape-time read of the counters. */
+  const counterGauge = (name: string, help: string, value: (c: { exact: number; utilization: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['counter'] as const,
+      registers,
+      async collect() {
+        const v = await counterValues();
+        if (!v) return;
+        this.reset();
+        for (const c of v.values) this.set({ counter: c.counter }, value(c));
+      },
+    });
+  counterGauge(
+    'xborder_counter_persons',
+    `Exact distinct persons per counter this China-time year, read from the store at scrape time (at most every ${COUNTER_REFRESH_MS / 1000} s).`,
+    (c) => c.exact,
+  );
+  counterGauge(
+    'xborder_counter_utilization',
+    'Exact persons ÷ the lowest threshold of the counter that applies to the company and no filing covers, reached or not (0 when every threshold is covered; 1 or more: at or past it).',
+    (c) => c.utilization,
+  );
   new Gauge({
     name: 'xborder_evidence_head_seq',
     help: 'Sequence number of the last record appended to this gateway’s evidence chain.',

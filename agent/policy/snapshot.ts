@@ -13,7 +13,7 @@ import { compileRecordRoot, type RecordRoot } from '../parse/recordRoot.js';
 import { keyPath, type SourceIssue } from '../yaml-source.js';
 import type { FingerprintIndex } from '../classify/fingerprints.js';
 import { indexIndicators, type IndicatorIndex } from './indicators.js';
-import type { CompiledPolicy, Counter, Domain, Rule } from './types.js';
+import type { CompiledPolicy, Counter, Domain, FloorRule, Rule } from './types.js';
 
 /** The national rules' domain: data outside every listed domain, and a CIIO's obligations. */
 export const NATIONAL_DOMAIN = 'cn-national/national';
@@ -43,6 +43,8 @@ export interface RouteRuntime extends ParseOptions {
    * lists, and the national rules (Order 16 Art. 7 governs important data whatever the route).
    */
   readonly indicatorDomains: readonly Domain[];
+  /** Their important-data rules on persons held (decide/ reads them for every transfer). */
+  readonly floorRules: readonly FloorRule[];
   /** Their indicators, indexed for classify/, with the registered fingerprints (if any). */
   readonly indicators: IndicatorIndex & { readonly fingerprints?: FingerprintIndex | undefined };
 }
@@ -114,6 +116,7 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fing
       exemption: r.exemption,
       counters,
       indicatorDomains,
+      floorRules: indicatorDomains.flatMap((d) => d.floorRules),
       indicators: { ...indexIndicators(indicatorDomains), fingerprints: matched },
     });
   });

@@ -9,15 +9,14 @@
 // npm install bloom-filters hyperloglog-lite`, then HLL_PEERS=/tmp/hllpeers/node_modules.
 // Ours is loaded from dist/ (npm run build) or from HLL_MODULE (a path to a compiled hll.js).
 // Usage: [HLL_PEERS=…] node bench/micro/hll.mjs [--scale 1] [--bloom-max 100000] [--write]
-import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { redisVersion, startRedisServer } from '../redis-server.mjs';
 import { writeSection } from '../results.mjs';
 
 const args = process.argv.slice(2);
@@ -93,34 +92,11 @@ if (!peers) {
   }
 }
 
-// ---- redis-server --------------------------------------------------------------------------------
-async function freePort() {
-  const server = createServer();
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
+// ---- redis-server (bench/redis-server.mjs) ------------------------------------------------------
 async function startRedis() {
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error) throw new Error(`redis-server not found (${probe.error.code})`);
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server did not start: ${out.slice(-300)}`)), 10_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`redis-server exited ${code}: ${out.slice(-300)}`)));
-  });
-  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
-  return { child, client, port, version: probe.stdout.match(/v=(\S+)/)?.[1] ?? '?' };
+  const server = await startRedisServer(['--appendonly', 'no']);
+  const client = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 1 });
+  return { ...server, client, version: redisVersion() };
 }
 
 let redis;
@@ -133,7 +109,7 @@ try {
 const stopRedis = () => {
   if (!redis) return;
   redis.client.disconnect();
-  if (redis.child.exitCode === null) process.kill(redis.child.pid, 'SIGTERM');
+  if (redis.child.exitCode === null) process.kill(redis.child.pid, 'SIGTERM'); // exit handler: no await
   redis = undefined;
 };
 process.on('exit', stopRedis);

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_DIR } from '../../agent/admin/static-files.js';
 import type { Gateway } from '../../agent/gateway.js';
 import { readRecords } from '../../agent/record/read.js';
-import { counters, decisionLines, deliveryRoute, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
-import { REDIS_SKIP_MESSAGE, redisServerAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+import { counters, decisionLines, deliveryRoute, gatewayOnOwnRedis, postJson, testEnv, type TestEnv } from '../helpers/gateway.js';
+import { REDIS_SKIP_MESSAGE, redisServerAvailable } from '../helpers/redis.js';
 import { shipment } from '../helpers/shipments.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -339,44 +339,28 @@ describe('the admin plane', () => {
 });
 
 describe.skipIf(!redisServerAvailable())('/readyz with a Redis store', () => {
-  let env: TestEnv;
-  let redis: RedisServer;
-  let upstream: Upstream;
-  let gw: Gateway;
-
-  beforeAll(async () => {
-    env = testEnv();
-    redis = await startRedis();
-    upstream = await startUpstream();
-    gw = await env.start({ store: { kind: 'redis', url: redis.url, keyPrefix: 'xb-readyz', timeoutMs: 500 }, routes: [deliveryRoute('sg', upstream.url)] });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    await redis?.stop();
-    env?.cleanup();
-  });
+  const s = gatewayOnOwnRedis('xb-readyz', (upstream) => [deliveryRoute('sg', upstream)]);
 
   it('is ready while Redis answers, 503 naming the store once it is killed, ready again when it is back', async () => {
-    const ready = await fetch(`${gw.adminUrl}/readyz`);
+    const ready = await fetch(`${s.gw.adminUrl}/readyz`);
     expect(ready.status).toBe(200);
 
-    await redis.kill('SIGKILL');
+    await s.redis.kill('SIGKILL');
     const started = Date.now();
-    const down = await fetch(`${gw.adminUrl}/readyz`);
+    const down = await fetch(`${s.gw.adminUrl}/readyz`);
     expect(down.status).toBe(503);
     expect(await down.json()).toEqual({ status: 'not-ready', checks: { store: 'failed', policy: 'ok', evidence: 'ok' } });
     expect(Date.now() - started).toBeLessThan(5_000);
     // Liveness is unaffected; transfers with PI are refused (fail-closed) and counted as store errors.
-    expect((await fetch(`${gw.adminUrl}/healthz`)).status).toBe(200);
-    expect((await postJson(`${gw.dataUrl}/sg/v1/shipments`, batch(1, 2))).status).toBe(503);
-    const metrics = await (await fetch(`${gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${gw.adminToken}` } })).text();
+    expect((await fetch(`${s.gw.adminUrl}/healthz`)).status).toBe(200);
+    expect((await postJson(`${s.gw.dataUrl}/sg/v1/shipments`, batch(1, 2))).status).toBe(503);
+    const metrics = await (await fetch(`${s.gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${s.gw.adminToken}` } })).text();
     expect(sample(metrics, 'xborder_store_errors_total', 'code="XB_STORE_UNAVAILABLE"')).toBeGreaterThanOrEqual(2);
 
-    await redis.restart();
+    await s.redis.restart();
     const deadline = Date.now() + 20_000;
     let status = 0;
-    while (Date.now() < deadline && (status = (await fetch(`${gw.adminUrl}/readyz`)).status) !== 200) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && (status = (await fetch(`${s.gw.adminUrl}/readyz`)).status) !== 200) await new Promise((r) => setTimeout(r, 100));
     expect(status).toBe(200);
   });
 });

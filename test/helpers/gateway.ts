@@ -9,7 +9,10 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { Clock } from '../../agent/clock.js';
+import { afterAll, beforeAll } from 'vitest';
 import { startGateway, type Gateway } from '../../agent/gateway.js';
+import { startRedis, type RedisServer } from './redis.js';
+import { startUpstream, type Upstream } from './upstream.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -80,3 +83,33 @@ export const deliveryRoute = (id: string, upstream: string, more: Record<string,
   recordRoot: '$.shipments[*]',
   ...more,
 });
+
+export interface OnOwnRedis {
+  readonly env: TestEnv;
+  readonly redis: RedisServer;
+  readonly upstream: Upstream;
+  readonly gw: Gateway;
+}
+
+/**
+ * Inside a describe: a gateway on a redis-server of the test's own (no persistence: a restart
+ * comes back empty; commands time out after 500 ms) with a recording upstream, started before the
+ * tests and stopped, by PID, after them.
+ */
+export function gatewayOnOwnRedis(keyPrefix: string, routes: (upstreamUrl: string) => unknown[]): OnOwnRedis {
+  const s = {} as { env: TestEnv; redis: RedisServer; upstream: Upstream; gw: Gateway };
+  beforeAll(async () => {
+    s.env = testEnv();
+    s.redis = await startRedis();
+    s.upstream = await startUpstream();
+    s.gw = await s.env.start({ store: { kind: 'redis', url: s.redis.url, keyPrefix, timeoutMs: 500 }, routes: routes(s.upstream.url) });
+  });
+  afterAll(async () => {
+    await s.gw?.close();
+    await s.upstream?.close();
+    await s.redis?.stop();
+    s.env?.cleanup();
+  });
+  return s;
+}
+
