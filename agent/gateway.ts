@@ -12,6 +12,7 @@ import { buildFingerprintIndex, type FingerprintIndex } from './classify/fingerp
 import { systemClock, chinaYear, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config/load.js';
 import { EMERGENCY_FILE, openEmergencyControl, type EmergencyControl } from './control/emergency.js';
+import { joinReplicas } from './control/replicas.js';
 import { openStore, type Store } from './count/store/index.js';
 import { CountedYears } from './count/years.js';
 import { hasCountedPersons } from './record/read.js';
@@ -26,7 +27,9 @@ import { createPipeline } from './pipeline.js';
 import { compilePolicy } from './policy/compile.js';
 import { loadPacks } from './policy/load.js';
 import { buildSnapshot, type PolicySnapshot } from './policy/snapshot.js';
+import { startProxy } from './proxy/index.js';
 import { createDataPlane } from './receive/index.js';
+import { closeDraining } from './receive/listener.js';
 import { prepareSpoolDir } from './receive/spool.js';
 import { openEvidenceLog } from './record/index.js';
 import { createReloader, type ReloadResult } from './reload.js';
@@ -42,6 +45,8 @@ export interface Gateway {
   /** `http://host:port` of the data plane and the admin plane, as bound (port 0 resolved). */
   readonly dataUrl: string;
   readonly adminUrl: string;
+  /** `http://host:port` of the forward-proxy listener (agent/proxy/); undefined: no `proxy` in the config. */
+  readonly proxyUrl: string | undefined;
   readonly adminToken: string;
   /** The emergency stop of this gateway (control/emergency.ts). */
   readonly emergency: EmergencyControl;
@@ -69,6 +74,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err }, 'xborder.close_failed'));
   };
   try {
+    // Replicas sharing the store must share the identity key: XB_REPLICA_KEY_MISMATCH, naming them,
+    // before the year's key pin is checked and before any evidence is written (control/replicas.ts).
+    const replicas = await joinReplicas({ store, gatewayId: config.gatewayId, keyFingerprint: identity.fingerprint, policyRevision: () => snapshot.policy.revision, version: VERSION, clock, log });
+    closers.push(() => replicas.close());
     const countedYears = await yearsWithCounts(store, config.evidence.dir, chinaYear(clock.now()), identity.fingerprint, log);
     const fingerprints = () => loadFingerprints(store, identity.key);
     const registered = await fingerprints();
@@ -92,30 +101,42 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // A stop saved by an earlier run is in force before the data plane listens (control/emergency.ts).
     const emergency = openEmergencyControl({ file: join(config.dataDir, EMERGENCY_FILE), evidence, clock, log, policyRevision: () => snapshot.policy.revision });
     const recent = createRecentTransfers();
-    metrics.collectFrom({ store, snapshot: current, clock, evidence, emergency: () => emergency.state() });
+    metrics.collectFrom({ store, snapshot: current, clock, evidence, emergency: () => emergency.state(), replicas: () => replicas.current() });
     // Alerts: the observer only enqueues; sends run in the background (agent/alerts/).
     const alerts = createAlerter({ config: config.alerts, gatewayId: config.gatewayId, snapshot: current, clock, log });
     closers.push(() => alerts.close());
     await alerts.start();
     emergency.onChange = alerts.emergencyChanged;
-    const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => (snapshot = next), fingerprints, evidence, clock, log });
-    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes, countedYears, observers: [metrics.observer, recent.observer, alerts], emergency: () => emergency.refusal() });
-
+    replicas.onDivergence = alerts.policyDiverged;
+    void replicas.current();
+    const reload = createReloader({ configFile: opts.configFile, running: config, current, swap: (next) => ((snapshot = next), void replicas.heartbeat()), fingerprints, evidence, clock, log });
     // One folder per gateway: the sweep at start must never remove another process's spool files.
+    // Request bodies (receive/) and pull routes' responses (pull/) are spooled there alike.
     const spoolDir = join(config.dataDir, 'spool', config.gatewayId);
     prepareSpoolDir(spoolDir);
-    const data = createDataPlane({ spool: { memoryBytes: config.limits.memoryBytes, spoolBytes: config.limits.spoolBytes, dir: spoolDir }, log, handle });
-    closers.push(() => data.close());
+    const spool = { memoryBytes: config.limits.memoryBytes, spoolBytes: config.limits.spoolBytes, dir: spoolDir };
+    const handle = createPipeline({ snapshot: current, store, evidence, forwarder, identity, clock, log, bodyBytes: config.limits.bodyBytes, countedYears, observers: [metrics.observer, recent.observer, alerts], emergency: () => emergency.refusal(), spool });
+
+    const data = createDataPlane({ spool, log, handle, listener: config.listen.data, routeBodyLimit: (id) => snapshot.routes.get(id)?.maxBodyBytes });
+    // Closed before the forwarder, the evidence and the store: in-flight transfers finish first (drain).
+    closers.push(() => closeDraining(data, config.listen.data.drainTimeoutMs, log));
     await data.listen({ host: config.listen.data.host, port: config.listen.data.port });
-    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidence, reload, metrics: metrics.registry, transfers: recent, emergency });
+    const url = (a: AddressInfo | string | null) => (a && typeof a === 'object' ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a));
+    const dataUrl = url(data.server.address());
+    // Forward-proxy mode: its own listener, the same pipeline (agent/proxy/, docs/proxy.md).
+    const proxy = config.proxy
+      ? await startProxy({ config: config.proxy, snapshot: current, handle, spool, log, metrics: metrics.proxy, clock, upstream: config.upstream, dataUrl: () => dataUrl, limits: config.listen.data })
+      : undefined;
+    if (proxy) closers.push(() => proxy.close());
+    const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidence, reload, metrics: metrics.registry, transfers: recent, emergency, replicas: () => replicas.current() });
     closers.push(() => admin.close());
     await admin.listen({ host: config.listen.admin.host, port: config.listen.admin.port });
 
-    const url = (a: AddressInfo | string | null) => (a && typeof a === 'object' ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a));
     const gateway: Gateway = {
       config,
-      dataUrl: url(data.server.address()),
+      dataUrl,
       adminUrl: url(admin.server.address()),
+      proxyUrl: proxy?.url,
       adminToken,
       emergency,
       snapshot: current,

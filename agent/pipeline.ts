@@ -16,7 +16,7 @@ import { sketchName, type CheckAndAddOptions, type CounterStore } from './count/
 import { assessExemption, type ExemptionStatus } from './decide/exemptions.js';
 import { blockedRanges, decide, decideContext, floorsReached, decideOverLimit, decideStoreDown, decideUninspectable, OVER_LIMIT_CODES } from './decide/index.js';
 import { XbError, toProblem, toXbError, type Problem } from './errors.js';
-import type { Forwarder } from './forward/index.js';
+import { upstreamUrl, type Forwarder } from './forward/index.js';
 import { identify } from './identify/index.js';
 import type { IdentityKey } from './identify/key.js';
 import { citeShort, DECISION_MSG, DECISION_SCHEMA, type DecisionLine } from './observability/decision-line.js';
@@ -24,6 +24,8 @@ import type { TransferEvent, TransferObserver } from './observability/events.js'
 import type { Logger } from './observability/log.js';
 import { parse } from './parse/index.js';
 import { parseSpooled, streams } from './parse/stream.js';
+import { admit, pullTransfer } from './pull/index.js';
+import type { SpoolOptions } from './receive/spool.js';
 import type { PolicySnapshot, RouteRuntime } from './policy/snapshot.js';
 import { filingIds, recordOutcome, recordTransfer, type EvidenceLog } from './record/index.js';
 import type { IndicatorIndex } from './policy/indicators.js';
@@ -37,6 +39,8 @@ export interface TransferRequest {
   readonly method: string;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: Body;
+  /** The client's address (a pull route's callers may be recognised by network). */
+  readonly remoteAddress?: string | undefined;
 }
 
 export type TransferResponse =
@@ -59,6 +63,8 @@ export interface PipelineDeps {
   readonly observers?: readonly TransferObserver[];
   /** The emergency stop in force, as the error its refusals carry (control/emergency.ts); undefined: none. */
   readonly emergency?: () => XbError | undefined;
+  /** Where a pull route's upstream responses are held while inspected: memory up to memoryBytes, then a spool file. */
+  readonly spool?: SpoolOptions;
 }
 
 export const HEADER_DECISION = 'x-xborder-decision';
@@ -71,12 +77,16 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
     const route = snapshot.routes.get(req.routeId);
     // Not a transfer yet: no id, no evidence (receive/ answers with the problem).
     if (!route) throw new XbError('XB_ROUTE_NOT_FOUND', `no route ${JSON.stringify(req.routeId.slice(0, 64))}; configured: ${[...snapshot.routes.keys()].join(', ')}`);
+    // The method must fit the route's direction, and a pull route's caller (its recipient) be known:
+    // otherwise refused before a transfer exists (no id, no evidence), like an unknown route.
+    const admitted = admit(route, req);
+    upstreamUrl(admitted.upstream, req.pathAndQuery); // XB_ROUTE_PATH_INVALID: the path must stay under the upstream
     const transferId = randomUUID();
     // Guangxi FTZ measures Art. 13, CAC Order No. 16 Art. 11: a stop halts every transfer at once.
     const stopped = deps.emergency?.();
-    if (stopped) return halted(deps, stopped, transferId, snapshot, route, req.body);
+    if (stopped) return halted(deps, stopped, transferId, snapshot, admitted, req.body);
     try {
-      return await handle(req, transferId, snapshot, route);
+      return await (admitted.direction === 'pull' ? pullTransfer(deps, req, transferId, snapshot, admitted) : handle(req, transferId, snapshot, admitted));
     } catch (err) {
       // Every failure after this point belongs to a transfer: its problem body names it.
       const e = toXbError(err);
@@ -224,76 +234,102 @@ function uncounted(input: { plan: CountPlan; year: number }, added: 'none' | 'as
   return { year, admitted: false, persons: plan.persons, counters };
 }
 
+/** A body inspected, recorded and ready to announce: what push and pull share up to the send. */
+export interface Decided extends Inspection {
+  readonly now: Date;
+  /** The decision line as it stands before the send (upstreamStatus still undefined). */
+  readonly line: DecisionLine;
+  /** Log the line (as given, e.g. with its upstream status) and tell the observers. */
+  finish(final: DecisionLine, as?: Decision): void;
+}
+
+/**
+ * inspect → TRANSFER record → the decision line: the part of a transfer before anything leaves.
+ * `body` is what goes abroad: a push's request body, a pull's upstream response.
+ */
+export async function decideBody(deps: PipelineDeps, body: Body, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime, direction: 'push' | 'pull'): Promise<Decided> {
+  const now = deps.clock.now();
+  const inspection = await inspect(body, route, snapshot, deps, transferId, now, 'count');
+  const { classified, subjects, counted, decision, failure, exemption, ms } = inspection;
+
+  const t1 = performance.now();
+  await recordTransfer(deps.evidence, {
+    transferId,
+    timeMs: now.getTime(),
+    direction,
+    route: { id: route.id, recipient: route.recipient, regime: route.domain.regime, list: route.domain.list, domain: route.domain.id, scenario: route.scenario },
+    subjects,
+    counted,
+    decision,
+    policyRevision: snapshot.policy.revision,
+    bodySha256: body.spooled?.sha256 ?? createHash('sha256').update(body.bytes).digest(),
+    bodySize: bodySize(body),
+    errorCode: failure?.code,
+    exemption,
+  });
+  ms['record'] = round(performance.now() - t1);
+
+  const line: DecisionLine = {
+    schema: DECISION_SCHEMA,
+    transferId,
+    route: route.id,
+    direction,
+    decision: decision.kind,
+    reason: decision.reason,
+    enforceWouldBlock: decision.enforceWouldBlock,
+    rules: decision.rules.map(citeShort),
+    notices: (decision.notices ?? []).map((x) => x.code),
+    dataItems: subjects?.dataItems ?? [],
+    policyRevision: snapshot.policy.revision,
+    filings: filingIds(decision),
+    records: subjects?.recordCount ?? 0,
+    persons: counted?.persons.length ?? 0,
+    findings: classified?.findings?.length ?? 0,
+    bytes: bodySize(body),
+    errorCode: failure?.code,
+    ms,
+    upstreamStatus: undefined,
+  };
+  const finish = (final: DecisionLine, as = decision): void =>
+    announce(deps, { line: final, time: now, recipient: route.recipient, counters: counted?.counters ?? [], admitted: counted?.admitted ?? false, decision: as });
+  return { ...inspection, now, line, finish };
+}
+
+/** A stop made while the transfer was inspected holds it too: nothing leaves after the stop is answered. */
+export async function stoppedAfterDecision(deps: PipelineDeps, d: Decided, stop: XbError, transferId: string): Promise<TransferResponse> {
+  await outcome(deps, transferId, { upstreamStatus: 0, errorCode: stop.code, responseBytes: 0 });
+  d.finish({ ...d.line, decision: 'block', reason: EMERGENCY_STOP.reason, errorCode: stop.code }, EMERGENCY_STOP);
+  return { kind: 'problem', transferId, problem: toProblem(stop, transferId), headers: { [HEADER_DECISION]: 'block', [HEADER_TRANSFER_ID]: transferId } };
+}
+
 function transfer(deps: PipelineDeps) {
   return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
-    const now = deps.clock.now();
-    const { classified, subjects, counted, decision, failure, exemption, ms } = await inspect(req.body, route, snapshot, deps, transferId, now, 'count');
-
-    const t1 = performance.now();
-    await recordTransfer(deps.evidence, {
-      transferId,
-      timeMs: now.getTime(),
-      route: { id: route.id, recipient: route.recipient, regime: route.domain.regime, list: route.domain.list, domain: route.domain.id, scenario: route.scenario },
-      subjects,
-      counted,
-      decision,
-      policyRevision: snapshot.policy.revision,
-      bodySha256: req.body.spooled?.sha256 ?? createHash('sha256').update(req.body.bytes).digest(),
-      bodySize: bodySize(req.body),
-      errorCode: failure?.code,
-      exemption,
-    });
-    ms['record'] = round(performance.now() - t1);
-
-    const line: DecisionLine = {
-      schema: DECISION_SCHEMA,
-      transferId,
-      route: route.id,
-      decision: decision.kind,
-      reason: decision.reason,
-      enforceWouldBlock: decision.enforceWouldBlock,
-      rules: decision.rules.map(citeShort),
-      notices: (decision.notices ?? []).map((x) => x.code),
-      dataItems: subjects?.dataItems ?? [],
-      policyRevision: snapshot.policy.revision,
-      filings: filingIds(decision),
-      records: subjects?.recordCount ?? 0,
-      persons: counted?.persons.length ?? 0,
-      findings: classified?.findings?.length ?? 0,
-      bytes: bodySize(req.body),
-      errorCode: failure?.code,
-      ms,
-      upstreamStatus: undefined,
-    };
-
-    const finish = (final: DecisionLine, as = decision): void =>
-      announce(deps, { line: final, time: now, recipient: route.recipient, counters: counted?.counters ?? [], admitted: counted?.admitted ?? false, decision: as });
+    const d = await decideBody(deps, req.body, transferId, snapshot, route, 'push');
+    const { decision, subjects, failure, line, finish, ms } = d;
 
     if (decision.kind === 'block') {
       finish(line);
       return refusal(transferId, decision, route, subjects, failure);
     }
 
-    // A stop made while this transfer was inspected holds it too: nothing leaves after the stop is answered.
     const stop = deps.emergency?.();
-    if (stop) {
-      await outcome(deps, transferId, { upstreamStatus: 0, errorCode: stop.code, responseBytes: 0 });
-      finish({ ...line, decision: 'block', reason: EMERGENCY_STOP.reason, errorCode: stop.code }, EMERGENCY_STOP);
-      return { kind: 'problem', transferId, problem: toProblem(stop, transferId), headers: { [HEADER_DECISION]: 'block', [HEADER_TRANSFER_ID]: transferId } };
-    }
+    if (stop) return stoppedAfterDecision(deps, d, stop, transferId);
 
     const t2 = performance.now();
     let upstream;
     try {
-      upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.spooled ?? req.body.bytes);
+      upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.spooled ?? req.body.bytes, {
+        settings: route.upstreamSettings,
+        clientAddress: req.remoteAddress,
+      });
     } catch (err) {
       const e = err instanceof XbError ? err : new XbError('XB_UPSTREAM_UNREACHABLE', String(err));
-      await outcome(deps, transferId, { upstreamStatus: 0, errorCode: e.code, responseBytes: 0 });
+      await outcome(deps, transferId, { upstreamStatus: 0, errorCode: e.code, responseBytes: 0, attempts: Number(e.details?.['attempts'] ?? 1) });
       finish({ ...line, errorCode: e.code, ms: { ...ms, forward: round(performance.now() - t2) } });
       return problemOf(e, transferId, decision, subjects);
     }
     ms['forward'] = round(performance.now() - t2);
-    await outcome(deps, transferId, { upstreamStatus: upstream.status, errorCode: undefined, responseBytes: Number(upstream.headers['content-length'] ?? 0) || 0 });
+    await outcome(deps, transferId, { upstreamStatus: upstream.status, errorCode: undefined, responseBytes: Number(upstream.headers['content-length'] ?? 0) || 0, attempts: upstream.attempts ?? 1 });
     finish({ ...line, upstreamStatus: upstream.status });
     return {
       kind: 'upstream',
@@ -329,6 +365,7 @@ function halted(deps: PipelineDeps, stop: XbError, transferId: string, snapshot:
     schema: DECISION_SCHEMA,
     transferId,
     route: route.id,
+    direction: route.direction ?? 'push',
     decision: 'block',
     reason: EMERGENCY_STOP.reason,
     enforceWouldBlock: true,
@@ -350,7 +387,7 @@ function halted(deps: PipelineDeps, stop: XbError, transferId: string, snapshot:
 }
 
 /** The 451 for a block (DESIGN, external contract), or the failure that kept the content from being decided. */
-function refusal(transferId: string, decision: Decision, route: RouteRuntime, subjects: Subjects | undefined, failure: XbError | undefined): TransferResponse {
+export function refusal(transferId: string, decision: Decision, route: RouteRuntime, subjects: Subjects | undefined, failure: XbError | undefined): TransferResponse {
   const err =
     failure ??
     new XbError('XB_DECISION_BLOCKED', `route ${route.id}: ${decision.rules.map((r) => `${r.list} item ${r.item}`).join(', ')} needs a filing no valid one covers`);
@@ -358,7 +395,7 @@ function refusal(transferId: string, decision: Decision, route: RouteRuntime, su
 }
 
 /** A problem body for a decided transfer: the error, plus the decision, its rules and the data items. */
-function problemOf(err: XbError, transferId: string, decision: Decision, subjects: Subjects | undefined): TransferResponse {
+export function problemOf(err: XbError, transferId: string, decision: Decision, subjects: Subjects | undefined): TransferResponse {
   const problem: Problem = { ...toProblem(err, transferId), decision: decision.kind, reason: decision.reason, rules: decision.rules, notices: decision.notices ?? [], dataItems: subjects?.dataItems ?? [] };
   return { kind: 'problem', transferId, problem, headers: { [HEADER_DECISION]: decision.kind, [HEADER_TRANSFER_ID]: transferId } };
 }
@@ -368,13 +405,13 @@ function problemOf(err: XbError, transferId: string, decision: Decision, subject
  * upstream already failed), a 503 now would invite a duplicate retry, and the failed log refuses
  * every later transfer until it is repaired.
  */
-async function outcome(deps: PipelineDeps, transferId: string, o: Parameters<typeof recordOutcome>[3]): Promise<void> {
+export async function outcome(deps: PipelineDeps, transferId: string, o: Parameters<typeof recordOutcome>[3]): Promise<void> {
   await recordOutcome(deps.evidence, transferId, deps.clock.now().getTime(), o).catch((err: unknown) =>
     deps.log.error({ transferId, code: toXbError(err).code }, 'xborder.evidence_outcome_failed'),
   );
 }
 
-const bodySize = (b: Body): number => b.spooled?.size ?? b.bytes.length;
+export const bodySize = (b: Body): number => b.spooled?.size ?? b.bytes.length;
 
 /** classify's answer over batches: data items, indicators and findings of the whole body (no records kept). */
 class ClassifiedMerge {
@@ -407,4 +444,4 @@ class ClassifiedMerge {
 }
 
 
-const round = (v: number) => Math.round(v * 1000) / 1000;
+export const round = (v: number) => Math.round(v * 1000) / 1000;

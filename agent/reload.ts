@@ -31,12 +31,13 @@ const RESTART_ONLY: Record<string, (c: Config) => unknown> = {
   'limits.memoryBytes': (c) => c.limits.memoryBytes,
   'limits.spoolBytes': (c) => c.limits.spoolBytes,
   'limits.bodyBytes': (c) => c.limits.bodyBytes,
-  upstream: (c) => c.upstream,
   store: (c) => c.store,
   identity: (c) => c.identity,
   admin: (c) => c.admin,
   evidence: (c) => c.evidence,
   alerts: (c) => c.alerts,
+  // The forward-proxy listener, its CA and host lists are read once at start (agent/proxy/).
+  proxy: (c) => c.proxy,
 };
 
 /** Build the load-validate-swap function for one gateway. Reloads run one at a time. */

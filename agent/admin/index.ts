@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { EmergencyControl } from '../control/emergency.js';
+import type { ReplicaView } from '../control/replicas.js';
 import type { CounterStore } from '../count/store/types.js';
 import { XbError, toProblem, toXbError } from '../errors.js';
 import type { EvidenceHealth } from '../observability/evidence-health.js';
@@ -38,6 +39,8 @@ export interface AdminOptions {
   readonly metrics: Registry;
   readonly transfers: RecentTransfers;
   readonly emergency: EmergencyControl;
+  /** The replicas sharing the store (control/replicas.ts), for `/api/status`. */
+  readonly replicas?: () => Promise<ReplicaView>;
   /** The dashboard's files (default agent/admin/dashboard/). */
   readonly dashboardDir?: string;
   /** How long `/readyz` waits for the store, ms (default readiness.ts READY_STORE_TIMEOUT_MS). */
@@ -83,7 +86,7 @@ export function createAdminPlane(opts: AdminOptions): FastifyInstance {
   app.get('/metrics', async (_req, reply) => reply.header('content-type', opts.metrics.contentType).send(await opts.metrics.metrics()));
 
   app.get('/api/status', async () =>
-    buildStatus({ snapshot: opts.snapshot, store: opts.store, clock: opts.clock, gatewayId: opts.gatewayId, evidenceHead: () => opts.evidence.head(), emergency: () => opts.emergency.state() }),
+    buildStatus({ snapshot: opts.snapshot, store: opts.store, clock: opts.clock, gatewayId: opts.gatewayId, evidenceHead: () => opts.evidence.head(), emergency: () => opts.emergency.state(), ...(opts.replicas ? { replicas: opts.replicas } : {}) }),
   );
 
   app.get('/api/transfers', async (req) => {

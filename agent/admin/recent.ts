@@ -14,6 +14,8 @@ export interface RecentTransfer {
   /** ISO time the transfer was received. */
   readonly time: string;
   readonly route: string;
+  /** push: a request body sent abroad; pull: a response an overseas caller pulled (the recipient). */
+  readonly direction: 'push' | 'pull';
   readonly recipient: { readonly name: string; readonly country: string };
   readonly decision: string;
   readonly reason: string;
@@ -78,6 +80,7 @@ function view(e: Kept): RecentTransfer {
     transferId: line.transferId,
     time: e.time.toISOString(),
     route: line.route,
+    direction: line.direction ?? 'push',
     recipient: { name: e.recipient.name, country: e.recipient.country },
     decision: line.decision,
     reason: line.reason,

@@ -6,10 +6,12 @@
  */
 import { chinaDay, chinaYear, type Clock } from '../clock.js';
 import type { EmergencyState } from '../control/emergency.js';
+import type { ReplicaView } from '../control/replicas.js';
 import type { Filing } from '../decide/filings.js';
 import { estimates } from '../count/sketches.js';
 import { sketchName, type CounterStore } from '../count/store/types.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
+import { jurisdictionDbInfo } from '../proxy/jurisdiction.js';
 import { counterStatus, policyCounters } from './counter-status.js';
 import { dailySeries, daysBetween, projectThresholds } from './projections.js';
 
@@ -25,6 +27,8 @@ export interface StatusSources {
   readonly gatewayId: string;
   readonly evidenceHead: () => { seq: number; hash: Buffer };
   readonly emergency: () => EmergencyState;
+  /** The replicas sharing the store and their policy revisions (control/replicas.ts); absent: null in the status. */
+  readonly replicas?: () => Promise<ReplicaView>;
 }
 
 export async function buildStatus(s: StatusSources) {
@@ -49,6 +53,7 @@ export async function buildStatus(s: StatusSources) {
     };
   });
   const head = s.evidenceHead();
+  const replicas = s.replicas ? await s.replicas() : null;
   return {
     gatewayId: s.gatewayId,
     mode: snapshot.mode,
@@ -56,8 +61,11 @@ export async function buildStatus(s: StatusSources) {
     policy: { revision: snapshot.policy.revision, packs: snapshot.policy.packs },
     evidence: { headSeq: head.seq, headHash: head.hash.toString('hex') },
     emergency: s.emergency(),
+    replicas,
     filingsExpiring: filingsExpiring(snapshot.filings, day),
     counters,
+    /** The offline IP-to-country data forward-proxy mode locates unrouted hosts with (docs/proxy.md). */
+    jurisdictionDb: jurisdictionDbInfo(),
   };
 }
 

@@ -25,7 +25,7 @@ import { XbError } from '../errors.js';
 import type { TransferEvent, TransferObserver } from '../observability/events.js';
 import type { Logger } from '../observability/log.js';
 import { refusal, render, type SinkKind } from './messages.js';
-import { counterLevels, emergency, filingAlerts, materialChanges, storeFailure, storeFailureCode, type AlertSnapshot, type Candidate } from './rules.js';
+import { counterLevels, emergency, filingAlerts, materialChanges, policyDivergence, storeFailure, storeFailureCode, type AlertSnapshot, type Candidate } from './rules.js';
 import { loadState, saveState, type AlertState } from './state.js';
 import type { PendingSend } from './types.js';
 
@@ -50,6 +50,8 @@ export interface Alerter extends TransferObserver {
   resumed(by?: string): void;
   /** The control module's `onChange` as one call: a stopped state is emergencyStop(), a running one resumed(). */
   emergencyChanged(state: { readonly stopped: boolean; readonly by: string | null; readonly reason: string | null }): void;
+  /** Replicas sharing the store run different policy revisions (control/replicas.ts `onDivergence`): alerts `policy-divergence`. */
+  policyDiverged(view: { readonly replicas: readonly { readonly gatewayId: string; readonly policyRevision: string }[] }): void;
   /** Check the filings now (done at start, hourly, and on the first transfer after a reload). */
   checkFilings(): void;
   /** Sends waiting, oldest first (a copy). */
@@ -274,6 +276,11 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     resumed,
     // Usable detached (`control.onChange = alerter.emergencyChanged`): no `this`.
     emergencyChanged: (s) => (s.stopped ? emergencyStop(s.by ?? 'unknown', s.reason ?? '') : resumed(s.by ?? undefined)),
+
+    // Usable detached (`replicas.onDivergence = alerter.policyDiverged`): no `this`.
+    policyDiverged: (view) => {
+      if (started && !closed) accept(policyDivergence(view.replicas, clock.now(), gatewayId, fired));
+    },
 
     checkFilings,
 

@@ -44,6 +44,7 @@ const TITLE: Record<AlertKind, { zh: string; en: string }> = {
   'emergency-stop': { zh: '紧急停止', en: 'emergency stop' },
   'emergency-resume': { zh: '解除紧急停止', en: 'resumed' },
   'store-failure': { zh: '计数存储故障', en: 'store failure' },
+  'policy-divergence': { zh: '副本策略版本不一致', en: 'replicas on different policies' },
 };
 
 /** `xborder 出境人数预警 / counter alert (80%)`: every robot message starts with it (robots' keyword filters can match `xborder`). */

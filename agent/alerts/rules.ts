@@ -13,7 +13,7 @@ import { appliesToCompany, describeThreshold } from '../decide/index.js';
 import type { TransferEvent } from '../observability/events.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { Rule } from '../policy/types.js';
-import { counterLevelText, emergencyText, filingExpiryText, materialChangeText, renewalWindowText, storeFailureText } from './text.js';
+import { counterLevelText, emergencyText, filingExpiryText, materialChangeText, policyDivergenceText, renewalWindowText, storeFailureText } from './text.js';
 import type { Alert, AlertSeverity } from './types.js';
 
 /** What the rules read of the policy snapshot. */
@@ -193,6 +193,18 @@ export const storeFailureCode = (event: TransferEvent): string | undefined => (e
 /** A store-failure alert for `code` (rate-limited by the alerter, not here). */
 export function storeFailure(code: string, time: Date, gatewayId: string): Alert {
   return { ...base(time, gatewayId), id: `store-failure|${code}|${time.toISOString()}|${unique()}`, kind: 'store-failure', severity: 'critical', text: storeFailureText(gatewayId, code) };
+}
+
+/**
+ * Replicas on different policy revisions (control/replicas.ts): once per set of revisions live
+ * together, so a rolling update alerts once, and a second one (another set) again.
+ */
+export function policyDivergence(replicas: readonly { readonly gatewayId: string; readonly policyRevision: string }[], time: Date, gatewayId: string, fired: Fired): Candidate[] {
+  const revisions = [...new Set(replicas.map((r) => r.policyRevision))].sort();
+  if (revisions.length < 2) return [];
+  const id = `policy-divergence|${createHash('sha256').update(revisions.join(',')).digest('hex').slice(0, 16)}`;
+  if (fired(id)) return [];
+  return [{ alert: { ...base(time, gatewayId), id, kind: 'policy-divergence', severity: 'warning', value: revisions.length, text: policyDivergenceText(gatewayId, replicas) }, subsumes: [] }];
 }
 
 /** An emergency-stop or -resume alert: each one its own (its key is unique). */

@@ -100,6 +100,15 @@ export function emergencyText(kind: 'stop' | 'resume', gatewayId: string, by: st
   };
 }
 
+/** Replicas sharing the store run different policy revisions (`replicas`: gateway id → revision, shortened). */
+export function policyDivergenceText(gatewayId: string, replicas: readonly { readonly gatewayId: string; readonly policyRevision: string }[]): { zh: string; en: string } {
+  const list = replicas.map((r) => `${r.gatewayId}: ${r.policyRevision.slice(0, 12)}`).join(', ');
+  return {
+    zh: `【策略版本不一致】共享同一计数存储的网关副本正运行不同的策略版本（${list}），由网关 ${gatewayId} 发现。滚动更新期间属正常；若持续存在，请对落后的副本执行 reload 或重新部署，使所有副本按同一策略决定。`,
+    en: `[policy divergence] Gateway replicas sharing one counter store run different policy revisions (${list}), seen by gateway ${gatewayId}. Expected during a rolling update; if it lasts, reload or redeploy the replicas left behind so every replica decides by one policy.`,
+  };
+}
+
 /** The counter store failing with `code`: what happens to transfers meanwhile, and the way back. */
 export function storeFailureText(gatewayId: string, code: string): { zh: string; en: string } {
   return {

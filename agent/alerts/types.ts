@@ -10,7 +10,8 @@ export type AlertKind =
   | 'material-change'
   | 'emergency-stop'
   | 'emergency-resume'
-  | 'store-failure';
+  | 'store-failure'
+  | 'policy-divergence';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 

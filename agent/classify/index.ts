@@ -5,8 +5,10 @@
  * Out: per record, the fields that carry a data item, with their raw values for identify/; the
  * important-data indicators seen, by field name or by keyword in a value; low-confidence detector
  * findings (detector, path, reason — never a value, never counted).
- * Never: log or keep a value. Field-name lookups are memoized per domain and field path, so the
- * dictionary work is done once per record shape; value detectors still run on every string.
+ * Never: log or keep a value. Field-name lookups are memoized per domain and field path (a shape
+ * tree the walk descends by field name), so the dictionary work is done once per record shape;
+ * value detectors and the keyword search still look at every string, behind exact prefilters
+ * (keywords.ts, detectors/index.ts) that skip the regexes a value cannot match.
  * Two detections need the object around a value, so they are settled when the object is done: a
  * coordinate pair in sibling fields (`gpsLat`/`gpsLng`), and an individual business's credit code,
  * which is a person's only beside the operator's name (regs/national-rules.md, "Identifiers").
@@ -18,9 +20,10 @@ import { normalizeTerm } from '../policy/terms.js';
 import type { Detector } from '../policy/schema.js';
 import type { Classified, ClassifiedRecord, Finding, FindingReason, IndicatorHit, PiField, Records } from '../types.js';
 import { matchesFingerprint, type FingerprintIndex } from './fingerprints.js';
+import { SCREENED_CANDIDATE, SCREENED_NONE, SCREENED_UNSCREENED, keywordScreen, screenValue, type KeywordScreen } from './keywords.js';
 import { NFKC_SENSITIVE } from './fold.js';
 import { CHINA, DEFAULT_PRECISION, coordinateAxis, judgePair, readCoordinate, type Polygon } from './detectors/coordinates.js';
-import { detect, type DetectOptions } from './detectors/index.js';
+import { detect, type Detection, type DetectOptions } from './detectors/index.js';
 
 /** Deeper records are refused, not walked: a hostile body must not exhaust the stack. */
 export const MAX_DEPTH = 64;
@@ -31,6 +34,35 @@ const memo = new WeakMap<Domain, Map<string, DataItem | null>>();
 const indicatorMemo = new WeakMap<IndicatorIndex, Map<string, readonly IndicatorRef[] | null>>();
 /** Field name → the coordinate half it names, per compiled domain (names repeat across records). */
 const axisMemo = new WeakMap<Domain, Map<string, Axis | null>>();
+/** The shape tree of a domain and an indicator index (see ShapeNode). */
+const shapeRoots = new WeakMap<Domain, WeakMap<IndicatorIndex, ShapeRoot>>();
+
+/**
+ * A field shape with what its name decides, cached so the walk descends by field name (object keys
+ * from JSON.parse are interned strings: one cheap Map lookup) instead of building and hashing the
+ * shape string for every value of every record. What a node holds comes from the same shape memos
+ * as before (lookup, axisOf), so the decisions are the ones the shape string gave.
+ */
+interface ShapeNode {
+  readonly shape: string;
+  readonly item: DataItem | undefined;
+  readonly refs: readonly IndicatorRef[] | undefined;
+  readonly axis: Axis | undefined;
+  children: Map<string, ShapeNode> | undefined;
+  /** The classify call (Walker.epoch) that last added `item` to its data items: once per call, no hashing. */
+  seenIn?: number;
+}
+
+/** A tree's root counts the nodes kept under it. */
+interface ShapeRoot extends ShapeNode {
+  size: number;
+}
+
+/** Numbers classify calls, for ShapeNode.seenIn. */
+let epochs = 0;
+
+/** Nodes cached per tree; past this a hostile body's fresh names get nodes that are not kept. */
+const MAX_SHAPE_NODES = 20_000;
 
 type Axis = NonNullable<ReturnType<typeof coordinateAxis>>;
 
@@ -70,7 +102,11 @@ export function classify(input: Records, domain: Domain, onDate: Date, indicator
     precision,
     polygon,
     detectOptions: { precision, polygon, only: domain.detectorItems },
+    screen: indicators.pattern ? keywordScreen(indicators) : undefined,
+    root: shapeRoot(domain, indicators),
     fields: [],
+    seen,
+    epoch: ++epochs,
     hits: new Map(),
     findings: new Map(),
   };
@@ -78,19 +114,21 @@ export function classify(input: Records, domain: Domain, onDate: Date, indicator
   let preciseLocations = 0;
   for (const record of input.records) {
     walker.fields = [];
-    walk(walker, record, '', '', '', '', 0, undefined);
+    walk(walker, record, '', walker.root, '', '', 0, undefined);
     // One location per object: a lat field and its lng sibling are one point, not two.
-    const points = new Set<string>();
-    for (const f of walker.fields) {
-      seen.add(f.dataItem);
-      if (f.dataItem === location) points.add(f.parent);
+    if (location !== undefined) {
+      let points: Set<string> | undefined;
+      for (const f of walker.fields) if (f.dataItem === location) (points ??= new Set()).add(f.parent);
+      preciseLocations += points?.size ?? 0;
     }
-    preciseLocations += points.size;
     records.push({ fields: walker.fields });
   }
   for (const h of volumeHits(indicators, preciseLocations)) hit(walker, h, 'volume');
-  return { records, dataItems: [...seen].sort(), indicators: [...walker.hits.values()], findings: [...walker.findings.values()], preciseLocations };
+  return { records, dataItems: [...seen].sort(byCodeUnits), indicators: [...walker.hits.values()], findings: [...walker.findings.values()], preciseLocations };
 }
+
+/** The default sort's order for strings (UTF-16 code units), without its generic ToString path. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Volume indicators reached by `preciseLocations` precise locations in one transfer. */
 export function volumeHits(indicators: IndicatorIndex, preciseLocations: number): IndicatorRef[] {
@@ -108,7 +146,12 @@ interface Walker {
   readonly precision: number;
   readonly polygon: Polygon;
   readonly detectOptions: DetectOptions;
+  readonly screen: KeywordScreen | undefined;
+  readonly root: ShapeRoot;
   fields: PiField[];
+  /** The data items found so far (leaf and the settling functions add to it as they push fields). */
+  readonly seen: Set<string>;
+  readonly epoch: number;
   /** `domain#indicator` → first hit. */
   readonly hits: Map<string, IndicatorHit>;
   /** `detector, shape, reason` → the finding, its occurrences counted. */
@@ -124,36 +167,61 @@ interface ObjectScope {
   individualBusinesses?: { path: string; shape: string; value: string; item: DataItem }[];
 }
 
+function shapeRoot(domain: Domain, indicators: IndicatorIndex): ShapeRoot {
+  let byIndex = shapeRoots.get(domain);
+  if (!byIndex) shapeRoots.set(domain, (byIndex = new WeakMap()));
+  let root = byIndex.get(indicators);
+  if (!root) byIndex.set(indicators, (root = { shape: '', item: undefined, refs: undefined, axis: undefined, children: undefined, size: 0 }));
+  return root;
+}
+
+/** The node of `key` under `node` (in the object at `path`), made on first sight. */
+function childOf(w: Walker, node: ShapeNode, path: string, key: string): ShapeNode {
+  const known = node.children?.get(key);
+  if (known) return known;
+  const shape = node.shape ? `${node.shape}.${key}` : key;
+  const child: ShapeNode = {
+    shape,
+    item: lookup(w.names, w.domain.fieldNames, shape, path, key),
+    refs: lookup(w.indicatorNames, w.indicators.fields, shape, path, key),
+    axis: axisOf(w, key),
+    children: undefined,
+  };
+  if (w.root.size < MAX_SHAPE_NODES) {
+    w.root.size++;
+    (node.children ??= new Map()).set(key, child);
+  }
+  return child;
+}
+
 /**
- * `path` has indices (`buyers[1].name`) and locates the value; `shape` has none (`buyers.name`)
- * and keys the memo; `parent` is the object path the value sits in; `key` is its own name.
+ * `path` has indices (`buyers[1].name`) and locates the value; `node` is its shape (`buyers.name`,
+ * no indices), with what the name decides; `parent` is the object path the value sits in; `key`
+ * is its own name.
  */
-function walk(w: Walker, value: unknown, path: string, shape: string, parent: string, key: string, depth: number, scope: ObjectScope | undefined): void {
+function walk(w: Walker, value: unknown, path: string, node: ShapeNode, parent: string, key: string, depth: number, scope: ObjectScope | undefined): void {
   if (depth > MAX_DEPTH) throw new XbError('XB_PARSE_TOO_DEEP', `record nests deeper than ${MAX_DEPTH} levels at ${path}`);
-  if (typeof value === 'string') return leaf(w, value, path, shape, parent, key, true, scope);
+  if (typeof value === 'string') return leaf(w, value, path, node, parent, key, true, scope);
   if (typeof value === 'number') {
     // An age of 12 is PI in an age field; phone and ID numbers sent as JSON numbers are identifiers anywhere.
-    if (Number.isFinite(value)) leaf(w, String(value), path, shape, parent, key, value >= 1e10, scope);
+    if (Number.isFinite(value)) leaf(w, String(value), path, node, parent, key, value >= 1e10, scope);
     return;
   }
   // `importantData: true` names its data by the field alone.
-  if (typeof value === 'boolean') return leaf(w, String(value), path, shape, parent, key, false, scope);
+  if (typeof value === 'boolean') return leaf(w, String(value), path, node, parent, key, false, scope);
   if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
     // An array's leaves belong to the object holding the array.
-    for (let i = 0; i < value.length; i++) walk(w, value[i], `${path}[${i}]`, shape, parent, key, depth + 1, scope);
+    for (let i = 0; i < value.length; i++) walk(w, value[i], `${path}[${i}]`, node, parent, key, depth + 1, scope);
     return;
   }
   const own: ObjectScope = { path, start: w.fields.length };
   for (const k of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[k];
     const childPath = path ? `${path}.${k}` : k;
-    const childShape = shape ? `${shape}.${k}` : k;
-    if (typeof v === 'number' || typeof v === 'string') {
-      const axis = axisOf(w, k);
-      if (axis) (own.coordinates ??= []).push({ axis, path: childPath, shape: childShape, raw: v });
-    }
-    walk(w, v, childPath, childShape, path, k, depth + 1, own);
+    const child = childOf(w, node, path, k);
+    if (child.axis && (typeof v === 'number' || typeof v === 'string')) (own.coordinates ??= []).push({ axis: child.axis, path: childPath, shape: child.shape, raw: v });
+    walk(w, v, childPath, child, path, k, depth + 1, own);
   }
   if (own.coordinates) pairCoordinates(w, own);
   if (own.individualBusinesses) settleIndividualBusinesses(w, own);
@@ -162,16 +230,24 @@ function walk(w: Walker, value: unknown, path: string, shape: string, parent: st
 /** Identifier kinds a field's own name already keys: a detector finding the same kind there adds nothing. */
 const KEYED_BY_NAME = new Set(['passport', 'account']);
 
-function leaf(w: Walker, value: string, path: string, shape: string, parent: string, key: string, detectable: boolean, scope: ObjectScope | undefined): void {
-  const item = lookup(w.names, w.domain.fieldNames, shape, parent, key);
-  if (item) w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, sensitive: item.sensitive, via: 'field-name', value });
-  for (const ref of lookup(w.indicatorNames, w.indicators.fields, shape, parent, key) ?? []) hit(w, ref, 'field-name');
+function leaf(w: Walker, value: string, path: string, node: ShapeNode, parent: string, key: string, detectable: boolean, scope: ObjectScope | undefined): void {
+  const { item, shape } = node;
+  if (item) {
+    w.fields.push({ path, parent, dataItem: item.id, subject: item.subject, identifies: item.identifies, sensitive: item.sensitive, via: 'field-name', value });
+    if (node.seenIn !== w.epoch) {
+      node.seenIn = w.epoch;
+      w.seen.add(item.id);
+    }
+  }
+  if (node.refs) for (const ref of node.refs) hit(w, ref, 'field-name');
   if (w.indicators.pattern && detectable) findKeywords(w, w.indicators.pattern, value);
   // A registered value counts in any field, as a string or a number; one hit per transfer is enough.
   if (w.fingerprints && !w.hits.has(FINGERPRINT_ID) && matchesFingerprint(w.fingerprints, value)) hit(w, FINGERPRINT_HIT, 'fingerprint');
   // A labelled identifier field is keyed by identify/; any other string may still hide one.
   if (!detectable || item?.identifies === 'contact' || item?.identifies === 'resident-id') return;
-  for (const found of detect(value, w.onDate, w.detectOptions, key)) {
+  const detections = detect(value, w.onDate, w.detectOptions, key);
+  for (let i = 0; i < detections.length; i++) {
+    const found = detections[i] as Detection;
     const detected = w.domain.detectorItems.get(found.detector);
     if (!detected) continue;
     // One field, one reading: `passportNo` is already the passport, `coordinates` already the location.
@@ -184,6 +260,7 @@ function leaf(w: Walker, value: string, path: string, shape: string, parent: str
       finding(w, found.detector, detected, path, shape, found.reason);
       continue;
     }
+    w.seen.add(detected.id);
     w.fields.push({
       path,
       parent: path,
@@ -235,6 +312,7 @@ function pairCoordinates(w: Walker, scope: ObjectScope): void {
     const verdict = judgePair(a, b, w.precision, w.polygon);
     if (verdict === 'outside') finding(w, 'coordinates', item, lat.path, lat.shape, 'outside-polygon');
     if (verdict !== 'precise-inside') continue;
+    w.seen.add(item.id);
     w.fields.push({
       path: lat.path,
       parent: scope.path,
@@ -257,6 +335,7 @@ function settleIndividualBusinesses(w: Walker, scope: ObjectScope): void {
       finding(w, 'uscc-92', u.item, u.path, u.shape, 'no-operator-name');
       continue;
     }
+    w.seen.add(u.item.id);
     w.fields.push({ path: u.path, parent: scope.path, dataItem: u.item.id, subject, identifies: u.item.identifies, sensitive: u.item.sensitive, via: 'field-name', value: u.value });
   }
 }
@@ -295,8 +374,18 @@ function hit(w: Walker, ref: IndicatorRef, via: IndicatorHit['via']): void {
 const UPPER = /[A-Z]/;
 
 function findKeywords(w: Walker, pattern: RegExp, value: string): void {
-  // Keywords are stored NFKC-normalized and lower-case; most values need neither step.
-  const text = NFKC_SENSITIVE.test(value) ? value.normalize('NFKC').toLowerCase() : UPPER.test(value) ? value.toLowerCase() : value;
+  // Most values hold no keyword's first two characters: one pass tells, and no regex runs (keywords.ts).
+  const screened = w.screen ? screenValue(w.screen, value) : SCREENED_CANDIDATE;
+  if (screened === SCREENED_NONE) return;
+  let text: string;
+  if (screened === SCREENED_UNSCREENED) {
+    // Full-width punctuation (，：) and the like: screen the text the regex would see.
+    text = value.normalize('NFKC').toLowerCase();
+    if (w.screen && screenValue(w.screen, text, true) === SCREENED_NONE) return;
+  } else {
+    // Keywords are stored NFKC-normalized and lower-case; most values need neither step.
+    text = NFKC_SENSITIVE.test(value) ? value.normalize('NFKC').toLowerCase() : UPPER.test(value) ? value.toLowerCase() : value;
+  }
   pattern.lastIndex = 0;
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     for (const ref of w.indicators.keywords.get(m[0]) ?? []) hit(w, ref, 'keyword');

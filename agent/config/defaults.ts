@@ -5,7 +5,22 @@ export const DEFAULTS = {
   alertLevel: 0.9,
   dataDir: './data',
   listen: {
-    data: { host: '127.0.0.1', port: 8080 },
+    data: {
+      host: '127.0.0.1',
+      port: 8080,
+      /** Open client connections at most (a count); past it a new connection is closed at once. */
+      maxConnections: 10_000,
+      /** Request line + headers, bytes (16 KiB, Node's own default); above it 431. */
+      maxHeaderBytes: 16 * 1024,
+      /** Time a client has to send the complete request headers, ms: slow clients (slowloris) are cut with 408. */
+      headersTimeoutMs: 20_000,
+      /** Time a client has to send the whole request, headers and body, ms (5 min: a 1 GiB body at ~4 MB/s). */
+      requestTimeoutMs: 300_000,
+      /** Idle time before a client's keep-alive connection is closed, ms: longer than the 60 s idle timeout of common load balancers. */
+      keepAliveTimeoutMs: 65_000,
+      /** On stop, in-flight transfers get this long to finish (and record their OUTCOME) before their connections are cut, ms. */
+      drainTimeoutMs: 30_000,
+    },
     admin: { host: '127.0.0.1', port: 9090 },
   },
   limits: {
@@ -77,8 +92,28 @@ export const DEFAULTS = {
     /** Fired keys and the pending-send queue: `<dataDir>/alerts/<gatewayId>.json`. */
     stateDir: 'alerts' /* under dataDir */,
   },
+  proxy: {
+    /** The forward-proxy listener (HTTP_PROXY / HTTPS_PROXY of clients). */
+    listen: { host: '127.0.0.1', port: 3128 },
+    /** Interception leaf certificates kept in memory (a count; least recently used evicted). */
+    leafCacheSize: 1_000,
+    /** Lifetime of a minted leaf, hours (renewed at half of it; never past the CA's own expiry). */
+    leafLifetimeHours: 168,
+    /** DNS wait when locating an unmatched host, ms; past it the host's jurisdiction is `unknown`. */
+    resolveTimeoutMs: 2_000,
+  },
   policy: { dir: './policy/packs' /* unset: the packs shipped in the package */ },
   company: { sensitivityProfile: 'gbt45574' as const, ciio: false },
   /** `accept` unset: every media type parse/ inspects; `csv.delimiter` applies to text/csv (TSV is a tab). */
-  route: { recordRoot: '$', failMode: 'closed' as const, csv: { delimiter: ',' } },
+  route: {
+    recordRoot: '$',
+    failMode: 'closed' as const,
+    csv: { delimiter: ',' },
+    /** Keep-alive pool per route origin: most connections (a count), idle close (ms). */
+    pool: { connections: 32, keepAliveTimeoutMs: 4_000 },
+    /** Extra attempts for an idempotent request none of whose bytes were sent (a count). */
+    retries: 1,
+    /** Every route crosses the border: the client's addresses and proxies are not passed on. */
+    forwardedHeaders: 'strip' as const,
+  },
 } as const;

@@ -9,6 +9,10 @@ import { XbError } from '../errors.js';
 import { MEDIA_TYPES, formatOf } from '../parse/media-type.js';
 import { checkSchema, formatIssue, keyPath, parseYaml, type ParsedYaml, type SourceIssue } from '../yaml-source.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { checkCaller } from '../pull/callers.js';
+import { DEFAULT_CALLER_HEADER, type RawCaller } from '../pull/schema.js';
+import type { UpstreamPool, UpstreamTimeouts, UpstreamTlsFiles } from '../forward/settings.js';
+import { checkMatchConfig, routeMatch, type RouteMatchConfig } from '../proxy/match.js';
 import { DEFAULTS } from './defaults.js';
 import { ConfigSchema, type Exemption, type RawAlertSink, type RawConfig, type RawFiling, type RawRoute, type SecretSourceConfig } from './schema.js';
 
@@ -27,7 +31,7 @@ export interface Config {
   readonly alertLevel: number;
   readonly gatewayId: string;
   readonly dataDir: string;
-  readonly listen: { data: { host: string; port: number }; admin: { host: string; port: number } };
+  readonly listen: { data: DataListenConfig; admin: { host: string; port: number } };
   readonly limits: { memoryBytes: number; spoolBytes: number; bodyBytes: number; decompressedBytes: number; maxRatio: number; multipartParts: number };
   readonly upstream: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number };
   readonly store: StoreConfig;
@@ -47,6 +51,31 @@ export interface Config {
   readonly routes: readonly RouteConfig[];
   readonly filings: readonly RawFiling[];
   readonly alerts: AlertsConfig;
+  /** Forward-proxy mode (agent/proxy/); undefined: no proxy listener. */
+  readonly proxy: ProxyConfig | undefined;
+}
+
+/** `proxy` with defaults applied; CA files made absolute (docs/proxy.md). */
+export interface ProxyConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly passthrough: readonly string[];
+  readonly tunnelOnly: readonly string[];
+  readonly ca: { readonly cert: string; readonly key: string } | undefined;
+  readonly leafCacheSize: number;
+  readonly leafLifetimeHours: number;
+  readonly resolveTimeoutMs: number;
+}
+
+/** The data plane's listener with its limits (docs/proxy-limits.md); every value in ms, bytes or a count. */
+export interface DataListenConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly maxConnections: number;
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly drainTimeoutMs: number;
 }
 
 /** `alerts` with defaults applied (agent/alerts/, docs/alerts.md). */
@@ -85,7 +114,24 @@ export type StoreConfig =
     };
 
 /** A route with defaults applied; `accept` and `protobuf` stay optional, `protobuf.files` are absolute. */
-export type RouteConfig = Omit<Required<RawRoute>, 'accept' | 'csv' | 'protobuf' | 'exemption'> & {
+export type RouteConfig = Omit<Required<RawRoute>, 'accept' | 'csv' | 'protobuf' | 'exemption' | 'recipient' | 'direction' | 'callers' | 'callerHeader' | 'upstreamTls' | 'timeouts' | 'limits' | 'pool' | 'match'> & {
+  /** Forward-proxy match with defaults (agent/proxy/match.ts): hosts canonical, the upstream's host and base path when unset. */
+  readonly match: RouteMatchConfig;
+  /** Upstream TLS files made absolute (agent/forward/settings.ts reads them with the snapshot). */
+  readonly upstreamTls: UpstreamTlsFiles | undefined;
+  /** The route's upstream timeouts, each defaulting to the global `upstream` one. */
+  readonly timeouts: UpstreamTimeouts;
+  readonly pool: UpstreamPool;
+  /** Largest request body on this route; undefined: `limits.spoolBytes`. */
+  readonly maxBodyBytes: number | undefined;
+  /** push routes: as configured; pull routes: their first caller (each pull names its own). */
+  readonly recipient: { readonly name: string; readonly country: string };
+  /** undefined: push. */
+  readonly direction: 'push' | 'pull' | undefined;
+  /** pull routes: the callers (key files made absolute); push routes: undefined. */
+  readonly callers: readonly RawCaller[] | undefined;
+  /** pull routes: the API key header, lower case; push routes: undefined. */
+  readonly callerHeader: string | undefined;
   readonly exemption: Exemption | undefined;
   readonly accept: readonly string[] | undefined;
   readonly csv: { readonly delimiter: string; readonly charset: NonNullable<RawRoute['csv']>['charset'] };
@@ -117,7 +163,7 @@ export function loadConfig(file: string): LoadedConfig {
   const schemaIssues = checked.issues.filter((i) => !renamed.some((r) => r.path === i.path));
   if (renamed.length > 0 || !checked.value) throw invalid([...renamed, ...schemaIssues].sort((a, b) => a.line - b.line));
   const raw = checked.value;
-  const extra = [...checkRoutes(raw, shownFile, parsed.lineOf), ...checkStore(raw, shownFile, parsed.lineOf), ...checkAlerts(raw, shownFile, parsed.lineOf)];
+  const extra = [...checkRoutes(raw, shownFile, parsed.lineOf), ...checkStore(raw, shownFile, parsed.lineOf), ...checkAlerts(raw, shownFile, parsed.lineOf), ...checkProxy(raw, shownFile, parsed.lineOf)];
   if (extra.length > 0) throw invalid(extra);
   return { config: withDefaults(raw, path), lineOf: parsed.lineOf, shownFile };
 }
@@ -154,6 +200,22 @@ function checkRoutes(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf'
       if (!format) at(['accept', j], `${type} cannot be inspected; inspected types: ${[...MEDIA_TYPES.keys()].join(', ')}, and any application/…+json`);
       else if (format === 'protobuf' && !r.protobuf) at(['accept', j], `${type} needs routes[${i}].protobuf (files and messageType)`);
     });
+    // A push route names its recipient; a pull route's recipients are its callers (docs/pull-mode.md).
+    if ((r.direction ?? 'push') === 'push') {
+      if (!r.recipient) at(['id'], `route ${r.id} needs recipient (name, country)`);
+      for (const key of ['callers', 'callerHeader'] as const) if (r[key] !== undefined) at([key], 'only for direction: pull');
+    } else {
+      if (r.recipient) at(['recipient'], 'a pull route names no recipient: its callers are the recipients of what they pull');
+      if (!r.callers) at(['id'], `pull route ${r.id} needs callers (name, country, and apiKey, apiKeySha256 or networks)`);
+      r.callers?.forEach((c, j) => checkCaller(c).forEach((x) => at(['callers', j, ...x.key], x.message)));
+    }
+    // Upstream TLS only for https, a client certificate with its key, a route's body limit within spoolBytes.
+    if (r.upstreamTls && !r.upstream.startsWith('https://')) at(['upstreamTls'], 'upstream TLS settings need an https:// upstream');
+    if (r.upstreamTls && (r.upstreamTls.cert === undefined) !== (r.upstreamTls.key === undefined))
+      at(['upstreamTls', r.upstreamTls.cert === undefined ? 'cert' : 'key'], 'a client certificate needs both cert and key');
+    const spoolBytes = raw.limits?.spoolBytes ?? DEFAULTS.limits.spoolBytes;
+    if (r.limits?.maxBodyBytes !== undefined && r.limits.maxBodyBytes > spoolBytes)
+      at(['limits', 'maxBodyBytes'], `${r.limits.maxBodyBytes} is above limits.spoolBytes (${spoolBytes}), the largest body accepted at all`);
     const delimiter = r.csv?.delimiter;
     if (delimiter === '"' || delimiter === '\r' || delimiter === '\n') at(['csv', 'delimiter'], 'a CSV delimiter cannot be a quote or a line break');
   });
@@ -204,6 +266,11 @@ function checkAlerts(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf'
   return issues;
 }
 
+/** Forward-proxy host patterns and route matches (agent/proxy/match.ts). */
+function checkProxy(raw: RawConfig, file: string, lineOf: LoadedConfig['lineOf']): SourceIssue[] {
+  return checkMatchConfig(raw.routes, raw.proxy?.passthrough ?? [], raw.proxy?.tunnelOnly ?? []).map((x) => ({ file, line: lineOf(x.at), path: keyPath(x.at), message: x.message }));
+}
+
 const sinkId = (s: RawAlertSink, i: number): string => s.id ?? `${s.kind}-${i}`;
 
 function withDefaults(raw: RawConfig, path: string): Config {
@@ -214,6 +281,7 @@ function withDefaults(raw: RawConfig, path: string): Config {
     host: raw.listen?.[side]?.host ?? DEFAULTS.listen[side].host,
     port: raw.listen?.[side]?.port ?? DEFAULTS.listen[side].port,
   });
+  const upstream = { ...DEFAULTS.upstream, ...raw.upstream };
   const secret = (s: SecretSourceConfig | undefined, env: string, generated: string) => ({
     ...(s?.file ? { file: at(s.file) } : {}),
     env: s?.env ?? env,
@@ -233,7 +301,7 @@ function withDefaults(raw: RawConfig, path: string): Config {
     alertLevel: raw.alertLevel ?? DEFAULTS.alertLevel,
     gatewayId: raw.gatewayId ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-'),
     dataDir,
-    listen: { data: listen('data'), admin: listen('admin') },
+    listen: { data: { ...DEFAULTS.listen.data, ...raw.listen?.data }, admin: listen('admin') },
     limits: {
       memoryBytes: raw.limits?.memoryBytes ?? DEFAULTS.limits.memoryBytes,
       spoolBytes: raw.limits?.spoolBytes ?? DEFAULTS.limits.spoolBytes,
@@ -242,7 +310,7 @@ function withDefaults(raw: RawConfig, path: string): Config {
       maxRatio: raw.limits?.maxRatio ?? DEFAULTS.limits.maxRatio,
       multipartParts: raw.limits?.multipartParts ?? DEFAULTS.limits.multipartParts,
     },
-    upstream: { ...DEFAULTS.upstream, ...raw.upstream },
+    upstream,
     store:
       raw.store?.kind === 'redis'
         ? {
@@ -272,10 +340,27 @@ function withDefaults(raw: RawConfig, path: string): Config {
       ...r,
       accept: r.accept,
       exemption: r.exemption,
+      direction: r.direction,
+      recipient: r.recipient ?? { name: r.callers?.[0]?.name ?? '', country: r.callers?.[0]?.country ?? '' },
+      callers: r.callers?.map((c) => (c.apiKey?.file ? { ...c, apiKey: { file: at(c.apiKey.file) } } : c)),
+      callerHeader: r.direction === 'pull' ? (r.callerHeader ?? DEFAULT_CALLER_HEADER).toLowerCase() : undefined,
       recordRoot: r.recordRoot ?? DEFAULTS.route.recordRoot,
       failMode: r.failMode ?? DEFAULTS.route.failMode,
       csv: { delimiter: r.csv?.delimiter ?? DEFAULTS.route.csv.delimiter, charset: r.csv?.charset },
       protobuf: r.protobuf ? { files: r.protobuf.files.map((f) => at(f)), messageType: r.protobuf.messageType } : undefined,
+      upstreamTls: r.upstreamTls
+        ? { ...r.upstreamTls, ca: r.upstreamTls.ca && at(r.upstreamTls.ca), cert: r.upstreamTls.cert && at(r.upstreamTls.cert), key: r.upstreamTls.key && at(r.upstreamTls.key) }
+        : undefined,
+      timeouts: {
+        connectMs: r.timeouts?.connectMs ?? upstream.connectTimeoutMs,
+        headersMs: r.timeouts?.headersMs ?? upstream.headersTimeoutMs,
+        bodyMs: r.timeouts?.bodyMs ?? upstream.bodyTimeoutMs,
+      },
+      pool: { ...DEFAULTS.route.pool, ...r.pool },
+      maxBodyBytes: r.limits?.maxBodyBytes,
+      retries: r.retries ?? DEFAULTS.route.retries,
+      forwardedHeaders: r.forwardedHeaders ?? DEFAULTS.route.forwardedHeaders,
+      match: routeMatch(r),
     })),
     filings: raw.filings ?? [],
     alerts: {
@@ -290,5 +375,16 @@ function withDefaults(raw: RawConfig, path: string): Config {
       storeFailureIntervalMs: raw.alerts?.storeFailureIntervalMs ?? DEFAULTS.alerts.storeFailureIntervalMs,
       stateFile: join(at(DEFAULTS.alerts.stateDir, dataDir), `${raw.gatewayId ?? hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}.json`),
     },
+    proxy: raw.proxy
+      ? {
+          listen: { host: raw.proxy.listen?.host ?? DEFAULTS.proxy.listen.host, port: raw.proxy.listen?.port ?? DEFAULTS.proxy.listen.port },
+          passthrough: raw.proxy.passthrough ?? [],
+          tunnelOnly: raw.proxy.tunnelOnly ?? [],
+          ca: raw.proxy.ca ? { cert: at(raw.proxy.ca.cert), key: at(raw.proxy.ca.key) } : undefined,
+          leafCacheSize: raw.proxy.leafCacheSize ?? DEFAULTS.proxy.leafCacheSize,
+          leafLifetimeHours: raw.proxy.leafLifetimeHours ?? DEFAULTS.proxy.leafLifetimeHours,
+          resolveTimeoutMs: raw.proxy.resolveTimeoutMs ?? DEFAULTS.proxy.resolveTimeoutMs,
+        }
+      : undefined,
   };
 }

@@ -4,10 +4,25 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { REGIMES } from '../policy/schema.js';
+import { CallerSchema } from '../pull/schema.js';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const Listen = Type.Object(
   { host: Type.Optional(Type.String({ minLength: 1 })), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) },
+  { additionalProperties: false },
+);
+/** The data plane's listener, with its connection limits and timeouts (docs/proxy-limits.md). */
+const DataListen = Type.Object(
+  {
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    maxConnections: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576 })),
+    headersTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    keepAliveTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
   { additionalProperties: false },
 );
 const MEDIA_TYPE = '^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$';
@@ -21,10 +36,22 @@ const Route = Type.Object(
   {
     id: Id,
     upstream: Type.String({ pattern: '^https?://', description: 'http(s) origin and optional base path' }),
-    recipient: Type.Object(
-      { name: Type.String({ minLength: 1 }), country: Type.String({ pattern: '^[A-Z]{2}$' }) },
-      { additionalProperties: false },
+    /** push routes: who receives the data. Pull routes name their recipients as `callers` instead. */
+    recipient: Type.Optional(
+      Type.Object(
+        { name: Type.String({ minLength: 1 }), country: Type.String({ pattern: '^[A-Z]{2}$' }) },
+        { additionalProperties: false },
+      ),
     ),
+    /**
+     * push (default): request bodies going abroad are inspected. pull: the route fronts a domestic
+     * API for overseas callers and its responses are inspected (agent/pull/, docs/pull-mode.md).
+     */
+    direction: Type.Optional(Type.Union([Type.Literal('push'), Type.Literal('pull')])),
+    /** pull: the overseas callers, each the recipient of what it pulls. */
+    callers: Type.Optional(Type.Array(CallerSchema, { minItems: 1 })),
+    /** pull: the header carrying a caller's API key (lower case); default x-api-key. */
+    callerHeader: Type.Optional(Type.String({ pattern: '^[a-z0-9!#$%&\'*+.^_`|~-]+$' })),
     /** `list/domain` of a loaded pack, e.g. `guangxi-2025/live-commerce`. */
     domain: Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9-]+$' }),
     scenario: Type.String({ minLength: 1 }),
@@ -61,6 +88,62 @@ const Route = Type.Object(
      * hr-management, Art. 5(3) emergency. decide/exemptions.ts.
      */
     exemption: Type.Optional(Type.Union(EXEMPTIONS.map((e) => Type.Literal(e)))),
+    /**
+     * Forward-proxy mode (agent/proxy/, docs/proxy.md): the hosts (`api.x.com`, `*.x.com`, IP
+     * literals) and path prefix whose proxied requests this route inspects; default: the
+     * upstream's host and base path.
+     */
+    match: Type.Optional(
+      Type.Object(
+        {
+          hosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          pathPrefix: Type.Optional(Type.String({ pattern: '^/' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** TLS to an `https://` upstream (agent/forward/settings.ts): PEM files, relative to this file. */
+    upstreamTls: Type.Optional(
+      Type.Object(
+        {
+          /** CA bundle trusted instead of Node's bundled roots. */
+          ca: Type.Optional(Type.String({ minLength: 1 })),
+          /** Client certificate (chain) and its unencrypted key, for upstreams that require mutual TLS; both or neither. */
+          cert: Type.Optional(Type.String({ minLength: 1 })),
+          key: Type.Optional(Type.String({ minLength: 1 })),
+          /** SNI name and the name the upstream certificate must carry; default the URL's host. */
+          servername: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$', description: 'a DNS host name' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Per-route upstream timeouts; each unset one is the global `upstream` one. */
+    timeouts: Type.Optional(
+      Type.Object(
+        {
+          connectMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          headersMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          bodyMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Largest request body on this route, bytes (at most `limits.spoolBytes`); above it 413 XB_BODY_TOO_LARGE. */
+    limits: Type.Optional(Type.Object({ maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
+    /** The keep-alive pool to this route's origin. */
+    pool: Type.Optional(
+      Type.Object(
+        {
+          connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+          keepAliveTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Extra attempts for an idempotent request (PUT, …) none of whose bytes were sent; never POST or PATCH. */
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
+    /** x-forwarded-for, forwarded, x-real-ip, via, …: strip (default), pass as received, or append the client's address. */
+    forwardedHeaders: Type.Optional(Type.Union([Type.Literal('strip'), Type.Literal('pass'), Type.Literal('append')])),
   },
   { additionalProperties: false },
 );
@@ -169,7 +252,7 @@ export const ConfigSchema = Type.Object(
     alertLevel: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     gatewayId: Type.Optional(Id),
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
-    listen: Type.Optional(Type.Object({ data: Type.Optional(Listen), admin: Type.Optional(Listen) }, { additionalProperties: false })),
+    listen: Type.Optional(Type.Object({ data: Type.Optional(DataListen), admin: Type.Optional(Listen) }, { additionalProperties: false })),
     limits: Type.Optional(
       Type.Object(
         {
@@ -232,6 +315,26 @@ export const ConfigSchema = Type.Object(
       ),
     ),
     policy: Type.Optional(Type.Object({ dir: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+    /** Forward-proxy mode: a second listener for absolute-form and CONNECT requests (agent/proxy/, docs/proxy.md). Unset: off. */
+    proxy: Type.Optional(
+      Type.Object(
+        {
+          listen: Type.Optional(Listen),
+          /** Hosts proxied untouched, not inspected (`*.x.com` patterns allowed): trusted by config. */
+          passthrough: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** Hosts that pin certificates: never intercepted; a CONNECT to one is tunneled if passthrough, else refused. */
+          tunnelOnly: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** The company CA that signs interception leaves: PEM files, relative to this file. Unset: CONNECT to a routed host is refused. */
+          ca: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+          /** Leaf certificates kept (a count) and their lifetime (hours). */
+          leafCacheSize: Type.Optional(Type.Integer({ minimum: 1 })),
+          leafLifetimeHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 8760 })),
+          /** Longest DNS wait when locating an unmatched host, ms. */
+          resolveTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     routes: Type.Array(Route, { minItems: 1 }),
     filings: Type.Optional(Type.Array(Filing)),
     alerts: Type.Optional(

@@ -35,7 +35,7 @@ export function identify(input: Classified, ctx: IdentifyContext): Subjects {
   const subjects: Subject[] = [];
   input.records.forEach((record, index) => {
     for (const [group, fields] of groupBySubject(record.fields)) {
-      const subject = keySubject(fields, ctx, `${index + (ctx.recordOffset ?? 0)}\0${group}`);
+      const subject = keySubject(fields, ctx, index + (ctx.recordOffset ?? 0), group);
       if (subject) subjects.push(subject);
     }
   });
@@ -45,11 +45,19 @@ export function identify(input: Classified, ctx: IdentifyContext): Subjects {
 /** Fields of one person: same object path and same role; each detector hit stands alone. */
 function groupBySubject(fields: readonly PiField[]): Map<string, PiField[]> {
   const groups = new Map<string, PiField[]>();
+  // A record's named fields mostly come in runs of one object and role: reuse the last group
+  // without building and hashing its key again (insertion order, hence subject order, is unchanged).
+  let last: { parent: string; subject: string | undefined; list: PiField[] } | undefined;
   for (const f of fields) {
+    if (f.via !== 'detector' && last && f.parent === last.parent && f.subject === last.subject) {
+      last.list.push(f);
+      continue;
+    }
     const group = f.via === 'detector' ? `${f.path}#detected#${f.value}` : `${f.parent}#${f.subject ?? 'person'}`;
-    const list = groups.get(group);
+    let list = groups.get(group);
     if (list) list.push(f);
-    else groups.set(group, [f]);
+    else groups.set(group, (list = [f]));
+    last = f.via === 'detector' ? undefined : { parent: f.parent, subject: f.subject, list };
   }
   return groups;
 }
@@ -61,15 +69,14 @@ interface Candidate {
 
 const RANK: Record<KeyBasis, number> = { 'resident-id': 0, passport: 1, phone: 2, email: 3, account: 4, quasi: 5, unlinkable: 6 };
 
-function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence: string): Subject | undefined {
+/** `record` and `group` name the occurrence, for a subject nothing links (built only then). */
+function keySubject(fields: readonly PiField[], ctx: IdentifyContext, record: number, group: string): Subject | undefined {
   let best: Candidate | undefined;
-  const quasi: string[] = [];
+  // The quasi-identifiers' text is needed only when no identifier keys the subject: kept as fields
+  // and normalized at the end, if at all (normalizeText is NFKC over names and addresses).
+  const quasi: PiField[] = [];
   let anchors = 0;
   let sensitive = false;
-  const consider = (c: Candidate) => {
-    // Same rank: the smaller value, so field order never changes a person's key.
-    if (!best || RANK[c.basis] < RANK[best.basis] || (RANK[c.basis] === RANK[best.basis] && c.value < best.value)) best = c;
-  };
   for (const f of fields) {
     // The dictionary says which data is sensitive PI, and under which profile (regs/national-rules.md).
     if (f.sensitive === 'always' || (f.sensitive === 'strict' && ctx.sensitivityProfile === 'gbt35273')) sensitive = true;
@@ -77,19 +84,19 @@ function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence
       case 'resident-id': {
         const id = normalizeResidentId(f.value);
         if (isResidentId(id, ctx.onDate)) {
-          consider({ basis: 'resident-id', value: id });
+          best = better(best, 'resident-id', id);
           if (isUnder14(id, ctx.onDate)) sensitive = true;
         } else {
-          quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+          quasi.push(f);
         }
         break;
       }
       case 'contact': {
         const phone = findMobiles(f.value.normalize('NFKC'))[0];
-        if (phone) consider({ basis: 'phone', value: normalizePhone(phone) });
-        else if (f.value.includes('@')) consider({ basis: 'email', value: normalizeEmail(f.value) });
+        if (phone) best = better(best, 'phone', normalizePhone(phone));
+        else if (f.value.includes('@')) best = better(best, 'email', normalizeEmail(f.value));
         else {
-          quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+          quasi.push(f);
           anchors++;
         }
         break;
@@ -98,17 +105,17 @@ function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence
       case 'passport':
       case 'account': {
         const value = normalizeResidentId(f.value);
-        if (value) consider({ basis: f.identifies, value });
+        if (value) best = better(best, f.identifies, value);
         break;
       }
       case 'age':
         if (Number(f.value) < MINOR_AGE && f.value.trim() !== '') sensitive = true;
-        quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+        quasi.push(f);
         break;
       case 'name':
       case 'address':
       case 'gender':
-        quasi.push(`${f.dataItem}=${normalizeText(f.value)}`);
+        quasi.push(f);
         if (QUASI_ANCHORS.has(f.identifies)) anchors++;
         break;
       default:
@@ -121,15 +128,36 @@ function keySubject(fields: readonly PiField[], ctx: IdentifyContext, occurrence
   if (!best) {
     best =
       anchors >= 2
-        ? { basis: 'quasi', value: quasi.sort().join('\u001f') }
-        : { basis: 'unlinkable', value: `${ctx.transferId}\0${occurrence}` };
+        ? { basis: 'quasi', value: quasi.map((f) => `${f.dataItem}=${normalizeText(f.value)}`).sort().join('\u001f') }
+        : { basis: 'unlinkable', value: `${ctx.transferId}\0${record}\0${group}` };
   }
   return {
     key: personKey(ctx.key, best.basis, best.value),
     basis: best.basis,
-    dataItems: [...new Set(fields.map((f) => f.dataItem))].sort(),
+    dataItems: dataItemsOf(fields),
     sensitive,
   };
+}
+
+/** The stronger candidate; at the same rank the smaller value, so field order never changes a person's key. */
+function better(best: Candidate | undefined, basis: KeyBasis, value: string): Candidate {
+  if (!best || RANK[basis] < RANK[best.basis] || (RANK[basis] === RANK[best.basis] && value < best.value)) return { basis, value };
+  return best;
+}
+
+/** The fields' data items, sorted, each once. */
+function dataItemsOf(fields: readonly PiField[]): string[] {
+  // A subject has a handful of fields: insertion into a sorted list (UTF-16 code unit order, as
+  // the default sort) beats a Set and a sort call for each subject.
+  const out: string[] = [];
+  for (const f of fields) {
+    const item = f.dataItem;
+    let i = out.length;
+    while (i > 0 && (out[i - 1] as string) > item) i--;
+    if (i > 0 && out[i - 1] === item) continue;
+    out.splice(i, 0, item);
+  }
+  return out;
 }
 
 function isUnder14(id: string, onDate: Date): boolean {

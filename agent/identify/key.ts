@@ -3,10 +3,11 @@
  * variable; generated (32 random bytes, mode 0600) into the data directory on first start when
  * neither is given. Its fingerprint, not the key, is stored per year so a changed key is caught.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { XbError } from '../errors.js';
+import { KeyedHmac } from './hmac.js';
 
 export interface IdentityKey {
   readonly key: Buffer;
@@ -75,7 +76,27 @@ function decodeKey(value: string, source: string): Buffer {
   throw new XbError('XB_KEY_INVALID', `identity key from ${source} is neither hex nor base64`);
 }
 
+/**
+ * The keyed hash of each key, set up once (hmac.ts). Looked up by the key's Buffer; the copy of its
+ * bytes kept beside it is compared on each use, so a Buffer refilled with another key is re-keyed.
+ */
+const keyed = new WeakMap<Buffer, { bytes: Buffer; hmac: KeyedHmac }>();
+
+function keyedHmac(key: Buffer): KeyedHmac {
+  const k = keyed.get(key);
+  if (k && sameBytes(k.bytes, key)) return k.hmac;
+  const hmac = new KeyedHmac(key);
+  keyed.set(key, { bytes: Buffer.from(key), hmac });
+  return hmac;
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Person key: HMAC-SHA256(key, basis ‖ 0 ‖ value), first 16 bytes (odds of any collision among 2^32 persons: about 2^-65). */
 export function personKey(key: Buffer, basis: string, normalized: string): Buffer {
-  return createHmac('sha256', key).update(basis).update('\0').update(normalized).digest().subarray(0, 16);
+  return keyedHmac(key).digest([basis, '\0', normalized], 16);
 }

@@ -11,6 +11,8 @@ export interface DecisionLine {
   schema: typeof DECISION_SCHEMA;
   transferId: string;
   route: string;
+  /** push: a request body sent abroad; pull: a response an overseas caller pulled (docs/pull-mode.md). Always set by the pipeline; absent reads as push. */
+  direction?: 'push' | 'pull';
   decision: Decision['kind'];
   reason: string;
   enforceWouldBlock: boolean;

@@ -12,6 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { chinaDay, chinaYear, type Clock } from '../clock.js';
 import { daysBetween } from '../admin/projections.js';
 import { counterStatus, policyCounters } from '../admin/counter-status.js';
+import type { ReplicaView } from '../control/replicas.js';
 import type { CounterStore } from '../count/store/types.js';
 import { isXbError } from '../errors.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
@@ -31,6 +32,8 @@ export interface MetricsSources {
   readonly clock: Clock;
   readonly evidence: { head(): { seq: number } } & Pick<EvidenceHealth, 'lastAppendMs'>;
   readonly emergency: () => { readonly stopped: boolean };
+  /** The replicas sharing the store (control/replicas.ts; read at most every second). */
+  readonly replicas?: () => Promise<ReplicaView>;
   /** Minimum time between two reads of the store's counts, ms (default COUNTER_REFRESH_MS). */
   readonly refreshMs?: number;
 }
@@ -43,6 +46,15 @@ export interface GatewayMetrics {
   watchStore<T extends object>(store: T): T;
   /** Attach the scrape-time sources (gauges report nothing before). */
   collectFrom(sources: MetricsSources): void;
+  /** Forward-proxy mode (agent/proxy/): what each proxied request or tunnel became, and each refusal. */
+  readonly proxy: ProxyMetrics;
+}
+
+export interface ProxyMetrics {
+  /** via: absolute (plain http), connect, intercepted (inside a CONNECT); outcome: inspected, relayed, passthrough, tunnel, refused. */
+  handled(via: 'absolute' | 'connect' | 'intercepted', outcome: 'inspected' | 'relayed' | 'passthrough' | 'tunnel' | 'refused'): void;
+  /** A refusal by code and the host's jurisdiction (mainland, cross-border, internal, unknown, routed). */
+  refused(code: string, jurisdiction: string): void;
 }
 
 /** A fresh registry with every xborder metric and the process metrics (prefix `xborder_`). */
@@ -59,7 +71,7 @@ export function createMetrics(): GatewayMetrics {
   });
   const bytes = new Counter({
     name: 'xborder_transfer_bytes_total',
-    help: 'Request body bytes of decided transfers, by route, whatever the decision (bytes received and inspected, not bytes sent).',
+    help: 'Body bytes of decided transfers (a push\'s request body, a pull\'s upstream response), by route, whatever the decision (bytes received and inspected, not bytes sent).',
     labelNames: ['route'] as const,
     registers,
   });
@@ -74,6 +86,14 @@ export function createMetrics(): GatewayMetrics {
     help: 'Time per pipeline stage of a transfer (parse, classify, identify, count, decide, record, forward), from its decision line.',
     labelNames: ['stage'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  // Pulls also count in xborder_transfers_total (a route is push or pull, so its route label says
+  // which); this one lets dashboards show pulls without knowing the routes.
+  const pulls = new Counter({
+    name: 'xborder_pull_transfers_total',
+    help: 'Decided pull transfers (responses of pull routes to overseas callers), by route and decision; also counted in xborder_transfers_total.',
+    labelNames: ['route', 'decision'] as const,
     registers,
   });
   const storeErrors = new Counter({
@@ -174,10 +194,56 @@ export function createMetrics(): GatewayMetrics {
     },
   });
 
+  // Replicas sharing the store, from this gateway's view of the registry (gateway ids and policy revisions: bounded).
+  const replicaView = async () => (sources?.replicas ? sources.replicas() : undefined);
+  new Gauge({
+    name: 'xborder_replicas',
+    help: 'Gateway replicas registered in the shared counter store with a heartbeat in the last 30 s, this one included.',
+    registers,
+    async collect() {
+      const v = await replicaView();
+      if (v) this.set(v.replicas.length);
+    },
+  });
+  new Gauge({
+    name: 'xborder_replica_policy_revisions',
+    help: 'Distinct policy revisions the live replicas run: 1 when all agree, more during a rolling update or when a replica was left behind.',
+    registers,
+    async collect() {
+      const v = await replicaView();
+      if (v) this.set(v.policyRevisions.length);
+    },
+  });
+  new Gauge({
+    name: 'xborder_replica_info',
+    help: 'One series per live replica (value 1): its gateway id, policy revision (first 12 hex digits) and version.',
+    labelNames: ['gateway', 'policy_revision', 'version'] as const,
+    registers,
+    async collect() {
+      const v = await replicaView();
+      if (!v) return;
+      this.reset();
+      for (const r of v.replicas) this.set({ gateway: r.gatewayId, policy_revision: r.policyRevision.slice(0, 12), version: r.version }, 1);
+    },
+  });
+
+  const proxyRequests = new Counter({
+    name: 'xborder_proxy_requests_total',
+    help: 'Forward-proxy requests and CONNECT tunnels, by how they came (absolute, connect, intercepted) and what became of them (inspected, relayed, passthrough, tunnel, refused).',
+    labelNames: ['via', 'outcome'] as const,
+    registers,
+  });
+  const proxyRefused = new Counter({
+    name: 'xborder_proxy_refused_total',
+    help: 'Forward-proxy refusals by error code and the host\'s jurisdiction (cross-border: an unrouted host outside the mainland, e.g. a new integration leaking around the gateway).',
+    labelNames: ['code', 'jurisdiction'] as const,
+    registers,
+  });
+
   collectDefaultMetrics({ register: registry, prefix: 'xborder_' });
 
   // The transfer path: label children looked up once per label set, then only increments.
-  const transferChildren = new Map<string, { count: Counter.Internal; bytes: Counter.Internal }>();
+  const transferChildren = new Map<string, { count: Counter.Internal; bytes: Counter.Internal; pull: Counter.Internal | undefined }>();
   const personChildren = new Map<string, Counter.Internal>();
   const stageChildren = new Map(STAGES.map((s) => [s as string, stage.labels({ stage: s })]));
 
@@ -185,13 +251,15 @@ export function createMetrics(): GatewayMetrics {
     transferDecided(event: TransferEvent) {
       const { line } = event;
       const { decision, reason } = line;
-      const key = `${line.route}\0${decision}\0${reason}`;
+      const key = `${line.route}\0${decision}\0${reason}\0${line.direction ?? 'push'}`;
       let t = transferChildren.get(key);
       if (!t) {
-        t = { count: transfers.labels({ route: line.route, decision, reason }), bytes: bytes.labels({ route: line.route }) };
+        const pull = line.direction === 'pull' ? pulls.labels({ route: line.route, decision }) : undefined;
+        t = { count: transfers.labels({ route: line.route, decision, reason }), bytes: bytes.labels({ route: line.route }), pull };
         transferChildren.set(key, t);
       }
       t.count.inc();
+      t.pull?.inc();
       if (line.bytes > 0) t.bytes.inc(line.bytes);
       if (event.admitted) {
         for (const c of event.counters) {
@@ -209,6 +277,10 @@ export function createMetrics(): GatewayMetrics {
     registry,
     observer,
     watchStore: (store) => countFailures(store, (code) => storeErrors.inc({ code })),
+    proxy: {
+      handled: (via, outcome) => proxyRequests.inc({ via, outcome }),
+      refused: (code, jurisdiction) => proxyRefused.inc({ code, jurisdiction }),
+    },
     collectFrom(s) {
       sources = s;
       cached = undefined;

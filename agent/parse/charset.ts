@@ -8,7 +8,7 @@
  *    followed by trail bytes UTF-8 does not allow there.
  * 3. Bytes that are not valid in the charset chosen are a parse error of the format: never
  *    decoded with replacement characters, which would hide the names and values classify reads.
- * A byte-order mark is dropped.
+ * A byte-order mark is dropped. A NUL character is a parse error too (`nulReason`).
  */
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
@@ -53,5 +53,14 @@ export function decodeText(bytes: Uint8Array, charset: Charset | undefined, inva
     // iconv-lite replaces what it cannot decode with U+FFFD.
     if (text.includes('\uFFFD')) throw invalid(charset ? `is not valid ${charset.toUpperCase()}` : 'is neither valid UTF-8 nor valid GB18030 (declare its charset)');
   }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw invalid(nulReason(nul));
+  return text;
 }
+
+/**
+ * No text format carries a NUL: a C consumer upstream would end a name or value there, reading
+ * something other than what was inspected. Refused in every text format (and `\u0000` in JSON).
+ */
+export const nulReason = (at: number) => `contains a NUL character (U+0000) at character ${at}`;

@@ -25,6 +25,7 @@ import { parseMultipartRecords } from './multipart.js';
 import { parseNdjsonRecords } from './ndjson.js';
 import { parseProtobufRecords, type MessageType } from './protobuf.js';
 import type { RecordRoot } from './recordRoot.js';
+import { checkDeclaredType } from './sniff.js';
 import { parseTextRecords } from './text.js';
 
 export interface BodyLimits extends DecodeLimits {
@@ -84,6 +85,7 @@ function parseAs(bytes: Buffer, type: HeaderValue, options: ParseOptions, limits
       return parseNdjsonRecords(bytes, charset(), where);
     case 'csv':
     case 'tsv':
+      checkDeclaredType(bytes, format, type.value, where);
       return parseCsvRecords(
         bytes,
         {
@@ -95,6 +97,7 @@ function parseAs(bytes: Buffer, type: HeaderValue, options: ParseOptions, limits
         where,
       );
     case 'form':
+      checkDeclaredType(bytes, format, type.value, where);
       return parseFormRecords(bytes, charset(), where);
     case 'text':
       return parseTextRecords(bytes, charset(), where);

@@ -18,7 +18,7 @@ export function parseNdjsonRecords(bytes: Uint8Array, charset: Charset | undefin
     const content = text.slice(start, end);
     start = end + 1;
     if (content.trim() === '') continue;
-    records.push(parseJsonText(content, (why) => `${where}: line ${line} is not valid JSON${why}`));
+    records.push(parseJsonText(content, (why) => `${where}: line ${line} is not valid JSON${why}`, `${where}: line ${line}`));
   }
   return records;
 }

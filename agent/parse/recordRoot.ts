@@ -1,5 +1,6 @@
 /** Record roots: `$` (object = one record, array = records) or `$.a.b[*]` (the array at a.b). */
 import { XbError } from '../errors.js';
+import { REPEATED } from './json-duplicates.js';
 
 export interface RecordRoot {
   readonly source: string;
@@ -25,6 +26,10 @@ export function recordsAt(value: unknown, root: RecordRoot, where = 'the body'):
       throw new XbError('XB_PARSE_RECORD_ROOT', `record root ${root.source}: no key "${root.path.slice(0, i + 1).join('.')}" in ${where}`);
     }
     node = (node as Record<string, unknown>)[key];
+    // A repeated key on the root's path (json-duplicates.ts): which of its values holds the records is a guess.
+    if (Array.isArray(node) && REPEATED.has(node)) {
+      throw new XbError('XB_PARSE_RECORD_ROOT', `record root ${root.source}: key "${root.path.slice(0, i + 1).join('.')}" appears ${node.length} times in ${where}`);
+    }
   }
   if (root.each && !Array.isArray(node)) {
     throw new XbError('XB_PARSE_RECORD_ROOT', `record root ${root.source}: expected an array in ${where}, found ${kind(node)}`);

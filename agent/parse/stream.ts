@@ -16,7 +16,7 @@ import iconv from 'iconv-lite';
 import { DEFAULTS } from '../config/defaults.js';
 import { XbError } from '../errors.js';
 import type { Body, SpooledBody } from '../types.js';
-import { charsetOf, type Charset } from './charset.js';
+import { charsetOf, nulReason, type Charset } from './charset.js';
 import { CsvReader } from './csv.js';
 import { codingsOf, decodedTooLarge, encodingInvalid, isZlibHeader } from './decode.js';
 import type { ParseOptions } from './index.js';
@@ -58,7 +58,7 @@ export async function* parseSpooled(body: Body & { readonly spooled: SpooledBody
         ? (reason) => new XbError('XB_PARSE_TEXT_INVALID', `${where} ${reason}`)
         : (reason) => new XbError('XB_PARSE_CSV_INVALID', `${where} is not valid ${format.toUpperCase()}: it ${reason}`);
   const reason = declared ? `is not valid ${declared.toUpperCase()}` : 'is neither valid UTF-8 nor valid GB18030 (declare its charset)';
-  const text = textOf(bytes(), charset, () => invalidOf(reason));
+  const text = textOf(bytes(), charset, (nulAt) => invalidOf(nulAt === undefined ? reason : nulReason(nulAt)));
 
   let batch: unknown[] = [];
   const full = () => batch.length >= batchRecords;
@@ -81,7 +81,7 @@ export async function* parseSpooled(body: Body & { readonly spooled: SpooledBody
         line++;
         const content = pending.slice(start, end);
         start = end + 1;
-        if (content.trim() !== '') batch.push(parseJsonText(content, (why) => `${where}: line ${line} is not valid JSON${why}`));
+        if (content.trim() !== '') batch.push(parseJsonText(content, (why) => `${where}: line ${line} is not valid JSON${why}`, `${where}: line ${line}`));
         if (start > pending.length) break;
       }
       pending = pending.slice(start);
@@ -239,7 +239,18 @@ async function isUtf8Stream(chunks: AsyncIterable<Buffer>): Promise<boolean> {
   }
 }
 
-async function* textOf(chunks: AsyncIterable<Buffer>, charset: Charset, invalid: () => XbError): AsyncGenerator<string> {
+/** Decoded text of the chunks; `invalid()` for bytes not in the charset, `invalid(at)` for a NUL at character `at` of the text. */
+async function* textOf(chunks: AsyncIterable<Buffer>, charset: Charset, invalid: (nulAt?: number) => XbError): AsyncGenerator<string> {
+  let seen = 0;
+  for await (const piece of decodedText(chunks, charset, invalid)) {
+    const nul = piece.indexOf('\0');
+    if (nul >= 0) throw invalid(seen + nul);
+    seen += piece.length;
+    yield piece;
+  }
+}
+
+async function* decodedText(chunks: AsyncIterable<Buffer>, charset: Charset, invalid: () => XbError): AsyncGenerator<string> {
   if (charset === 'utf-8') {
     const decoder = new TextDecoder('utf-8', { fatal: true });
     const decode = (c?: Buffer) => {

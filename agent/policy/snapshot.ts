@@ -10,7 +10,11 @@ import type { Filing } from '../decide/filings.js';
 import type { BodyLimits, CsvSettings, ParseOptions } from '../parse/index.js';
 import { loadMessageType, type MessageType } from '../parse/protobuf.js';
 import { compileRecordRoot, type RecordRoot } from '../parse/recordRoot.js';
+import { loadUpstreamSettings, type UpstreamSettings } from '../forward/settings.js';
+import { compileCallers, type PullRuntime } from '../pull/callers.js';
+import { DEFAULT_CALLER_HEADER } from '../pull/schema.js';
 import { keyPath, type SourceIssue } from '../yaml-source.js';
+import type { RouteMatchConfig } from '../proxy/match.js';
 import type { FingerprintIndex } from '../classify/fingerprints.js';
 import { indexIndicators, type IndicatorIndex } from './indicators.js';
 import type { CompiledPolicy, Counter, Domain, FloorRule, Rule } from './types.js';
@@ -22,7 +26,12 @@ export const NATIONAL_DOMAIN = 'cn-national/national';
 export interface RouteRuntime extends ParseOptions {
   readonly id: string;
   readonly upstream: URL;
+  /** push: the recipient. pull: the first caller; each pull is decided for its own caller (agent/pull/). */
   readonly recipient: { readonly name: string; readonly country: string };
+  /** undefined or push: request bodies are inspected; pull: responses are (docs/pull-mode.md). */
+  readonly direction?: 'push' | 'pull' | undefined;
+  /** pull routes: the callers and their API key header. */
+  readonly pull?: PullRuntime | undefined;
   readonly domain: Domain;
   readonly scenario: string;
   /** Media types the route takes; undefined: every type parse/ inspects. */
@@ -36,6 +45,12 @@ export interface RouteRuntime extends ParseOptions {
   readonly failMode: 'closed' | 'open';
   /** The national rules' exemption the route relies on (decide/exemptions.ts), if any. */
   readonly exemption: Exemption | undefined;
+  /** TLS material, timeouts, pool, retries, forwarding headers (agent/forward/settings.ts); unset: the forwarder's defaults. */
+  readonly upstreamSettings?: UpstreamSettings | undefined;
+  /** `routes[].limits.maxBodyBytes`: the route's largest request body (receive/ answers 413 above it). */
+  readonly maxBodyBytes?: number | undefined;
+  /** Forward-proxy mode: the hosts and path prefix this route inspects (agent/proxy/match.ts). */
+  readonly match?: RouteMatchConfig | undefined;
   /** Every counter of the route's domain, by ref: what decide() reads rules from. */
   readonly counters: ReadonlyMap<string, Counter>;
   /**
@@ -96,6 +111,21 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fing
       }
       protobuf = loadedType.type;
     }
+    let pull: PullRuntime | undefined;
+    if (r.direction === 'pull') {
+      const compiled = compileCallers(r.callers ?? [], r.callerHeader ?? DEFAULT_CALLER_HEADER);
+      for (const x of compiled.issues) {
+        const segments = ['routes', i, 'callers', ...x.key];
+        issue(segments, keyPath(segments), x.message);
+      }
+      if (compiled.issues.length > 0) return;
+      pull = compiled.pull;
+    }
+    const upstreamSettings = loadUpstreamSettings(r);
+    if ('issue' in upstreamSettings) {
+      const segments = ['routes', i, ...upstreamSettings.issue.key];
+      return issue(segments, keyPath(segments), upstreamSettings.issue.message);
+    }
     const counters = new Map([...domain.limited, domain.general, domain.sensitive].map((c) => [c.ref, c]));
     const national = nationalDomain && nationalDomain !== domain ? [nationalDomain] : [];
     const indicatorDomains = [domain, ...everyTransfer, ...national].filter((d) => d.indicatorRules.length > 0);
@@ -105,6 +135,8 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fing
       id: r.id,
       upstream: new URL(r.upstream),
       recipient: r.recipient,
+      direction: r.direction,
+      pull,
       domain,
       scenario: r.scenario,
       accept: r.accept,
@@ -114,6 +146,9 @@ export function buildSnapshot(loaded: LoadedConfig, policy: CompiledPolicy, fing
       bodyLimits: { decompressedBytes: config.limits.decompressedBytes, maxRatio: config.limits.maxRatio, multipartParts: config.limits.multipartParts },
       failMode: r.failMode,
       exemption: r.exemption,
+      upstreamSettings: upstreamSettings.settings,
+      maxBodyBytes: r.maxBodyBytes,
+      match: r.match,
       counters,
       indicatorDomains,
       floorRules: indicatorDomains.flatMap((d) => d.floorRules),

@@ -1,9 +1,12 @@
 /**
  * receive: the data plane (fastify). Route mode: `POST|PUT|PATCH /{routeId}/{path}` is inspected
- * and, if allowed, sent to the route's upstream + `/{path}` with the query kept.
+ * and, if allowed, sent to the route's upstream + `/{path}` with the query kept. Pull routes
+ * (agent/pull/): `GET|HEAD|POST /{routeId}/{path}` goes to the domestic upstream and its response
+ * is inspected before it is sent back.
  * In: HTTP requests. Out: TransferRequest values to the pipeline; its answer back to the client.
  * Bodies over `limits.memoryBytes` are spooled to a 0600 file (spool.ts), removed when the
- * response is over; over `limits.spoolBytes`: 413 XB_BODY_TOO_LARGE.
+ * response is over; over `limits.spoolBytes` (or the route's `limits.maxBodyBytes`): 413
+ * XB_BODY_TOO_LARGE. Listener limits, malformed requests and the drain on stop: listener.ts.
  * Never: send a byte upstream before the pipeline's decision; answer a failure without a problem
  * body carrying `code` and `transferId`.
  */
@@ -12,6 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { XbError, toProblem, toXbError, type Problem } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { TransferRequest, TransferResponse } from '../pipeline.js';
+import { applyListenerLimits, listenerOptions, type ListenerLimits } from './listener.js';
 import { receiveBody, tooLarge, type ReceivedBody, type SpoolOptions } from './spool.js';
 
 export interface DataPlaneOptions {
@@ -19,11 +23,16 @@ export interface DataPlaneOptions {
   readonly spool: SpoolOptions;
   readonly log: Logger;
   readonly handle: (req: TransferRequest) => Promise<TransferResponse>;
+  /** Connection limits and timeouts (listener.ts, `listen.data`); unset: Node's and fastify's own. */
+  readonly listener?: ListenerLimits | undefined;
+  /** A route's own largest body (`routes[].limits.maxBodyBytes`), if it has one. */
+  readonly routeBodyLimit?: ((routeId: string) => number | undefined) | undefined;
 }
 
 export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
   const { spool } = opts;
-  const app = Fastify({ logger: false, bodyLimit: spool.spoolBytes, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: spool.spoolBytes, return503OnClosing: true, ...(opts.listener ? listenerOptions(opts.listener, opts.log) : {}) });
+  if (opts.listener) applyListenerLimits(app, opts.listener);
   // Bodies stay bytes (or a spool file): parse/ decides what they are, per route.
   app.removeAllContentTypeParsers();
   const spoolFiles = new WeakMap<FastifyRequest, string>();
@@ -37,7 +46,15 @@ export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
   app.addContentTypeParser('*', async (req: FastifyRequest, payload: NodeJS.ReadableStream) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > spool.spoolBytes) throw tooLarge(spool.spoolBytes);
-    return receiveBody(payload as import('node:stream').Readable, spool, (file) => spoolFiles.set(req, file));
+    const routeId = (req.params as { routeId?: string } | undefined)?.routeId;
+    const own = routeId === undefined ? undefined : opts.routeBodyLimit?.(routeId);
+    if (own === undefined || own >= spool.spoolBytes) return receiveBody(payload as import('node:stream').Readable, spool, (file) => spoolFiles.set(req, file));
+    // The route's own limit: refused as early, with its own key named.
+    const overRoute = () => new XbError('XB_BODY_TOO_LARGE', `body exceeds the limit of ${own} bytes of route ${routeId} (routes[].limits.maxBodyBytes)`, { limitBytes: own });
+    if (Number.isFinite(declared) && declared > own) throw overRoute();
+    return receiveBody(payload as import('node:stream').Readable, { ...spool, spoolBytes: own }, (file) => spoolFiles.set(req, file)).catch((err: unknown) => {
+      throw err instanceof XbError && err.code === 'XB_BODY_TOO_LARGE' ? overRoute() : err;
+    });
   });
 
   const transfer = async (req: FastifyRequest<{ Params: { routeId: string; '*'?: string } }>, reply: FastifyReply) => {
@@ -49,6 +66,7 @@ export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
       pathAndQuery: raw.slice(1 + segment.length),
       method: req.method,
       headers: req.headers,
+      remoteAddress: req.socket.remoteAddress,
       body: {
         bytes: (req.body as ReceivedBody | undefined)?.bytes ?? Buffer.alloc(0),
         contentType: req.headers['content-type'],
@@ -60,7 +78,8 @@ export function createDataPlane(opts: DataPlaneOptions): FastifyInstance {
     reply.code(res.status).headers(res.headers);
     return reply.send(res.body);
   };
-  for (const url of ['/:routeId', '/:routeId/*']) app.route({ method: ['POST', 'PUT', 'PATCH'], url, handler: transfer });
+  // GET and HEAD are for pull routes (agent/pull/): the pipeline refuses them on push routes with 404.
+  for (const url of ['/:routeId', '/:routeId/*']) app.route({ method: ['POST', 'PUT', 'PATCH', 'GET', 'HEAD'], url, handler: transfer });
 
   app.setNotFoundHandler((req, reply) => {
     opts.log.info({ code: 'XB_ROUTE_NOT_FOUND', method: req.method }, 'xborder.refused');

@@ -12,7 +12,7 @@ import type { RawFiling } from '../config/schema.js';
 import { XbError } from '../errors.js';
 import { recordToObject } from './codec.js';
 import { readFrames } from './segments.js';
-import { SUMMARY_FORMAT, summarize, type ChainRun, type Period, type Summary, type SummaryRecord } from './summary.js';
+import { SUMMARY_FORMAT, SUMMARY_FORMATS, asFormat1, summarize, type ChainRun, type Period, type Summary, type SummaryRecord } from './summary.js';
 
 export const BUNDLE_FORMAT = 'xborder-evidence-bundle/1';
 export const MANIFEST = 'manifest.json';
@@ -332,8 +332,9 @@ function summaryDiff(summaryBytes: Buffer, filingsBytes: Buffer, records: readon
     return `does not read: ${(err as Error).message}`;
   }
   const format = (stored as { format?: unknown } | null)?.format;
-  if (format !== SUMMARY_FORMAT) return `its format ${JSON.stringify(format)} is not ${SUMMARY_FORMAT}, the one this xborder recomputes`;
-  const recomputed = JSON.parse(JSON.stringify(summarize(records, filings, { from: period.from, to: period.to }))) as Summary;
+  if (!(SUMMARY_FORMATS as readonly unknown[]).includes(format)) return `its format ${JSON.stringify(format)} is none of ${SUMMARY_FORMATS.join(', ')}, the ones this xborder recomputes`;
+  const summary = summarize(records, filings, { from: period.from, to: period.to });
+  const recomputed = JSON.parse(JSON.stringify(format === SUMMARY_FORMAT ? summary : asFormat1(summary))) as unknown;
   const path = firstDifference(stored, recomputed, '');
   return path === undefined ? undefined : `differs from the summary recomputed from the bundled records at ${path || '(root)'}`;
 }

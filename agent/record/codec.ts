@@ -64,6 +64,6 @@ export interface EvidenceObject {
   prevHash: Buffer;
   transferId: string;
   transfer?: TransferObject | null;
-  outcome?: { upstreamStatus: number; errorCode: string; responseBytes: number } | null;
+  outcome?: { upstreamStatus: number; errorCode: string; responseBytes: number; attempts?: number } | null;
   lifecycle?: { policyRevision: string; version: string; detail: string; keyFingerprint: string } | null;
 }

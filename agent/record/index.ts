@@ -14,6 +14,8 @@ export { verifyEvidence } from './verify.js';
 export interface TransferFacts {
   /** BACKFILL: persons sent before xborder was installed (`xborder backfill`); default TRANSFER. */
   readonly kind?: 'TRANSFER' | 'BACKFILL';
+  /** push (default): a request body sent abroad; pull: a response an overseas caller pulled. */
+  readonly direction?: 'push' | 'pull';
   readonly transferId: string;
   readonly timeMs: number;
   readonly route: {
@@ -42,7 +44,7 @@ export async function recordTransfer(log: EvidenceLog, f: TransferFacts): Promis
     transferId: f.transferId,
     transfer: {
       route: f.route.id,
-      direction: f.kind === 'BACKFILL' ? 'backfill' : 'push',
+      direction: f.kind === 'BACKFILL' ? 'backfill' : (f.direction ?? 'push'),
       recipient: f.route.recipient.name,
       recipientCountry: f.route.recipient.country,
       regime: f.route.regime,
@@ -76,9 +78,9 @@ export async function recordOutcome(
   log: EvidenceLog,
   transferId: string,
   timeMs: number,
-  outcome: { upstreamStatus: number; errorCode: string | undefined; responseBytes: number },
+  outcome: { upstreamStatus: number; errorCode: string | undefined; responseBytes: number; attempts?: number | undefined },
 ): Promise<void> {
-  await log.append({ kind: 'OUTCOME', timeMs, transferId, outcome: { ...outcome, errorCode: outcome.errorCode ?? '' } });
+  await log.append({ kind: 'OUTCOME', timeMs, transferId, outcome: { ...outcome, errorCode: outcome.errorCode ?? '', attempts: outcome.attempts ?? 0 } });
 }
 
 export const filingIds = (d: Decision): string[] => [...new Set(d.rules.flatMap((r) => (r.filing ? [r.filing] : [])))];

@@ -7,6 +7,7 @@
  * (and the last frame of the one before): a torn last frame (a crash mid-write) is cut and
  * reported; a complete frame whose hash is wrong, or a segment that does not link, is refused.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -170,7 +171,7 @@ export async function openEvidenceLog(opts: EvidenceOptions): Promise<EvidenceLo
           EvidenceV1.fromObject({ version: EVIDENCE_VERSION, gatewayId: opts.gatewayId, seq, prevHash: prev, ...entry }),
         ).finish(),
       );
-      const hash = createHash('sha256').update(record).digest();
+      const hash = sha256(record);
       prev = hash;
       const frame = Buffer.from(EvidenceFrame.encodeDelimited({ record, hash }).finish());
       // A new segment at a later day than the segment's first record (a record timed before the
@@ -186,7 +187,11 @@ export async function openEvidenceLog(opts: EvidenceOptions): Promise<EvidenceLo
       return new Promise<{ seq: number; hash: Buffer }>((resolve, reject) => {
         pending.chunks.push(frame);
         pending.waiters.push({ resolve: () => resolve(mine), reject });
-        writing ??= flush();
+        // Group commit: the first append of an idle log waits one loop turn (setImmediate, after
+        // the I/O callbacks and microtasks of this turn) so the transfers decided in the same turn
+        // share its write and fsync; appends made while a write runs join the next batch. No
+        // append resolves before its own bytes are written (and with fsync always, on disk).
+        writing ??= new Promise<void>((go) => setImmediate(go)).then(flush);
       });
     },
     async close() {
@@ -280,8 +285,22 @@ function recoverHead(chainDir: string): Head {
   return { seq, hash, segment, bytes: size, firstDay, recovered };
 }
 
+/** SHA-256 in one native call where Node has crypto.hash (20.12+, 22), else through a Hash object. */
+// Read off the namespace: a named import of `hash` would fail to link on a Node 20 before 20.12.
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash;
+const sha256: (data: Buffer) => Buffer = oneShot ? (data) => oneShot('sha256', data, 'buffer') : (data) => createHash('sha256').update(data).digest();
+
 /** The China-time day of a record time, for rotation (undefined for a time no Date can hold). */
-const dayOf = (ms: number): string | undefined => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 - 8 * 3600_000 ? chinaDay(new Date(ms)) : undefined);
+function dayOf(ms: number): string | undefined {
+  // Records come in time order, mostly within one day: the last day's bounds answer without a Date.
+  if (ms >= lastDay.from && ms < lastDay.to) return lastDay.day;
+  if (!(Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 - 8 * 3600_000)) return undefined;
+  const day = chinaDay(new Date(ms));
+  const from = Date.parse(`${day}T00:00:00+08:00`);
+  lastDay = Number.isFinite(from) ? { day, from, to: from + 86_400_000 } : { day: '', from: 0, to: 0 };
+  return day;
+}
+let lastDay = { day: '', from: 0, to: 0 };
 
 /** Where the run of zero bytes that ends the file begins (`bytes.length` when it ends otherwise). */
 function trailingZeroStart(bytes: Buffer): number {

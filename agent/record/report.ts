@@ -105,9 +105,11 @@ function activityBlocks(s: Summary): Block[] {
   out.push({ h: 2, text: 'Business scenarios and routes (数据出境业务场景)' });
   out.push({ head: ['scenario', 'transfers'], rows: s.scenarios.map((x) => [x.scenario, num(x.transfers)]) });
   out.push({
-    head: ['route', 'domain', 'scenario', 'recipient', 'transfers', 'allow', 'flag', 'block'],
-    rows: s.routes.map((r) => [r.route, r.domain, r.scenario, r.recipient, num(r.transfers), num(r.allow), num(r.flag), num(r.block)]),
+    head: ['route', 'direction', 'domain', 'scenario', 'recipient', 'transfers', 'allow', 'flag', 'block'],
+    rows: s.routes.map((r) => [r.route, r.direction, r.domain, r.scenario, r.recipient, num(r.transfers), num(r.allow), num(r.flag), num(r.block)]),
   });
+  // A pull (an overseas party querying or downloading PI held in China) is export too (national rules, Counting).
+  out.push({ head: ['direction', 'transfers', 'blocked', 'persons sent'], rows: s.directions.map((d) => [d.direction, num(d.transfers), num(d.blocked), num(d.persons)]) });
   out.push({ h: 2, text: 'Data items (出境数据目录)' });
   out.push({ head: ['data item', 'transfers', 'sent'], rows: s.dataItems.map((d) => [d.dataItem, num(d.transfers), num(d.sent)]) });
   out.push({ h: 2, text: 'Persons per counter (出境数据规模)' });
@@ -291,6 +293,7 @@ export function renderCsv(s: Summary): string {
   for (const r of s.recipients) rows.push({ section: 'recipient', subject: r.recipient, observed: r.country, transfers: r.transfers, persons: r.persons });
   for (const c of s.countries) rows.push({ section: 'country', subject: c.country, transfers: c.transfers, persons: c.persons });
   for (const r of s.routes) rows.push({ section: 'route', kind: r.scenario, subject: r.route, observed: r.recipient, transfers: r.transfers });
+  for (const d of s.directions) rows.push({ section: 'direction', subject: d.direction, transfers: d.transfers, persons: d.persons });
   for (const d of s.dataItems) rows.push({ section: 'data-item', subject: d.dataItem, transfers: d.transfers });
   for (const r of s.blocked.byReason) rows.push({ section: 'blocked', subject: r.reason, transfers: r.transfers });
   for (const r of s.flagged.byReason) rows.push({ section: 'flagged', subject: r.reason, transfers: r.transfers });

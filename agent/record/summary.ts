@@ -17,7 +17,26 @@ import type { EvidenceObject, TransferObject } from './codec.js';
  * change to what summarize() returns for the same records is a new format, and verify must go on
  * recomputing bundles of the old one the old way.
  */
-export const SUMMARY_FORMAT = 'xborder-summary/1';
+export const SUMMARY_FORMAT = 'xborder-summary/2';
+
+/** Formats `evidence verify` can still recompute: format 1 is format 2 without directions (before pull mode). */
+export const SUMMARY_FORMATS = ['xborder-summary/1', SUMMARY_FORMAT] as const;
+
+/**
+ * A summary as format 1 computed it: no `directions`, and route rows not split by direction
+ * (rows that differ only in it are added up, in format 2's order).
+ */
+export function asFormat1(s: Summary): Record<string, unknown> {
+  const { directions: _directions, routes, ...rest } = s;
+  const merged = new Map<string, Omit<Summary['routes'][number], 'direction'>>();
+  for (const { direction: _d, ...row } of routes) {
+    const key = [row.route, row.domain, row.scenario, row.recipient].join('\0');
+    const seen = merged.get(key);
+    if (!seen) merged.set(key, { ...row });
+    else for (const k of ['transfers', 'allow', 'flag', 'block'] as const) seen[k] += row[k];
+  }
+  return { ...rest, format: 'xborder-summary/1', routes: [...merged.values()] };
+}
 
 /** A period of whole China-time days, `from` and `to` included (`YYYY-MM-DD`). */
 export interface Period {
@@ -113,7 +132,10 @@ export interface Summary {
   personsByYear: { year: number; persons: number }[];
   recipients: { recipient: string; country: string; transfers: number; blocked: number; persons: number }[];
   countries: { country: string; transfers: number; persons: number }[];
-  routes: { route: string; domain: string; scenario: string; recipient: string; transfers: number; allow: number; flag: number; block: number }[];
+  /** direction: push, pull (a response an overseas caller pulled) or backfill; empty in old records reads push. */
+  routes: { route: string; direction: string; domain: string; scenario: string; recipient: string; transfers: number; allow: number; flag: number; block: number }[];
+  /** Transfers and the persons that left, by direction: pushes, pulls (national rules: a query or download from abroad is export too), backfills. */
+  directions: { direction: string; transfers: number; blocked: number; persons: number }[];
   scenarios: { scenario: string; transfers: number }[];
   dataItems: { dataItem: string; transfers: number; sent: number }[];
   blocked: { total: number; byReason: { reason: string; transfers: number }[] };
@@ -202,6 +224,7 @@ export function summarize(records: readonly SummaryRecord[], filings: readonly R
   const recipients = new Map<string, { recipient: string; country: string; transfers: number; blocked: number; persons: Set<string> }>();
   const countries = new Map<string, { country: string; transfers: number; persons: Set<string> }>();
   const routes = new Map<string, Summary['routes'][number]>();
+  const directions = new Map<string, { direction: string; transfers: number; blocked: number; persons: Set<string> }>();
   const events: Summary['events'] = [];
 
   for (const { chain, record: r } of inPeriod) {
@@ -241,8 +264,13 @@ export function summarize(records: readonly SummaryRecord[], filings: readonly R
     countries.set(t.recipientCountry, ctry);
     ctry.transfers++;
     // A route whose recipient or scenario a reload changed shows once per version of it.
-    const routeKey = [t.route, t.list, t.domain, t.scenario, t.recipient].join('\0');
-    const route = routes.get(routeKey) ?? { route: t.route, domain: `${t.list}/${t.domain}`, scenario: t.scenario, recipient: t.recipient, transfers: 0, allow: 0, flag: 0, block: 0 };
+    const direction = t.direction || 'push';
+    const dir = directions.get(direction) ?? { direction, transfers: 0, blocked: 0, persons: new Set<string>() };
+    directions.set(direction, dir);
+    dir.transfers++;
+    if (t.decision === 'block') dir.blocked++;
+    const routeKey = [t.route, direction, t.list, t.domain, t.scenario, t.recipient].join('\0');
+    const route = routes.get(routeKey) ?? { route: t.route, direction, domain: `${t.list}/${t.domain}`, scenario: t.scenario, recipient: t.recipient, transfers: 0, allow: 0, flag: 0, block: 0 };
     routes.set(routeKey, route);
     route.transfers++;
     if (decision in byDecision) route[decision]++;
@@ -253,6 +281,7 @@ export function summarize(records: readonly SummaryRecord[], filings: readonly R
       for (const k of keys) {
         personsByYear.add(String(t.year), k);
         rcp.persons.add(k);
+        dir.persons.add(k);
         ctry.persons.add(k);
       }
       for (const d of t.counters) for (const i of d.persons) if (keys[i] !== undefined) persons.add(`${t.year}\0${d.counter}`, keys[i]);
@@ -285,6 +314,7 @@ export function summarize(records: readonly SummaryRecord[], filings: readonly R
       .sort((a, b) => cmp(a.recipient, b.recipient) || cmp(a.country, b.country)),
     countries: [...countries.values()].map(({ persons: p, ...rest }) => ({ ...rest, persons: p.size })).sort((a, b) => cmp(a.country, b.country)),
     routes: [...routes.values()].sort((a, b) => cmp(a.route, b.route) || cmp(a.domain, b.domain) || cmp(a.scenario, b.scenario) || cmp(a.recipient, b.recipient)),
+    directions: [...directions.values()].map(({ persons: p, ...rest }) => ({ ...rest, persons: p.size })).sort((a, b) => cmp(a.direction, b.direction)),
     scenarios: scenarios.rows().map(([scenario, n]) => ({ scenario, transfers: n })),
     dataItems: items.rows().map(([dataItem, n]) => ({ dataItem, transfers: n, sent: itemsSent.get(dataItem) })),
     blocked: { total: byDecision.block, byReason: blocked.rows().map(([reason, n]) => ({ reason, transfers: n })) },

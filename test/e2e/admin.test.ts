@@ -162,6 +162,7 @@ describe('the admin plane', () => {
       transferId: expect.any(String),
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       route: 'sg',
+      direction: 'push',
       recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
       decision: 'block',
       reason: 'uninspectable',
@@ -346,11 +347,10 @@ describe.skipIf(!redisServerAvailable())('/readyz with a Redis store', () => {
     expect(ready.status).toBe(200);
 
     await s.redis.kill('SIGKILL');
-    const started = Date.now();
+    // A probe that hung on the dead store would fail this test by its timeout; no wall-clock assertion.
     const down = await fetch(`${s.gw.adminUrl}/readyz`);
     expect(down.status).toBe(503);
     expect(await down.json()).toEqual({ status: 'not-ready', checks: { store: 'failed', policy: 'ok', evidence: 'ok' } });
-    expect(Date.now() - started).toBeLessThan(5_000);
     // Liveness is unaffected; transfers with PI are refused (fail-closed) and counted as store errors.
     expect((await fetch(`${s.gw.adminUrl}/healthz`)).status).toBe(200);
     expect((await postJson(`${s.gw.dataUrl}/sg/v1/shipments`, batch(1, 2))).status).toBe(503);

@@ -380,25 +380,26 @@ describe('evidence verify fails a tampered copy of the bundle, naming the record
     const original = manifestOf(dir).publicKey;
     const s = summaryOf(dir);
     s.transfers.byDecision.block = 0;
-    const text = `${JSON.stringify(s, null, 2)}\n`;
-    writeFileSync(join(dir, 'summary.json'), text);
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    writeFileSync(join(dir, 'public-key.pem'), pem);
-    const { signature: _old, ...body } = manifestOf(dir);
-    body.publicKey = pem;
-    body.files = body.files.map((f) => {
-      const bytes = readFileSync(join(dir, f.path));
-      return { ...f, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
-    });
-    const resigned = { ...body, signature: { algorithm: 'Ed25519', value: sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64') } };
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(resigned, null, 2));
+    resignedWithSummary(dir, s);
     const result = verify(dir);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('summary.json: differs from the summary recomputed from the bundled records at transfers.byDecision.block (0, recomputed 1)');
     const expected = join(dir, '..', `expected-${copies}.pem`);
     writeFileSync(expected, original);
     expect(verify(dir, '--public-key', expected).stdout).toContain('not by the expected key');
+  });
+
+  it('a bundle of summary format 1 (exported before pull mode) is still recomputed its way: verifies, and an edit in it is found', () => {
+    const dir = copyOfBundle();
+    const { directions: _d, routes, ...rest } = summaryOf(dir);
+    const v1 = { ...rest, format: 'xborder-summary/1', routes: routes.map(({ direction: _x, ...row }) => row) };
+    resignedWithSummary(dir, v1);
+    expect(verify(dir).status).toBe(0);
+    v1.transfers.byDecision.block = 0;
+    resignedWithSummary(dir, v1);
+    const result = verify(dir);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('summary.json: differs from the summary recomputed from the bundled records at transfers.byDecision.block (0, recomputed 1)');
   });
 
   it('a manifest re-signed with another key (the bundled public key unchanged)', () => {
@@ -475,3 +476,18 @@ describe('report --half 2026H1 over the same evidence', () => {
   });
 });
 
+/** Write `summary` as the bundle's summary.json and re-list and re-sign the manifest with a new key (bundled public key replaced). */
+function resignedWithSummary(dir: string, summary: unknown): void {
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  writeFileSync(join(dir, 'public-key.pem'), pem);
+  const { signature: _old, ...body } = manifestOf(dir);
+  body.publicKey = pem;
+  body.files = body.files.map((f) => {
+    const bytes = readFileSync(join(dir, f.path));
+    return { ...f, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  });
+  const resigned = { ...body, signature: { algorithm: 'Ed25519', value: sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64') } };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(resigned, null, 2));
+}

@@ -28,6 +28,9 @@
     noBlocked: ['近期没有被拦截的传输。', 'No transfer blocked recently.'],
     noFlagged: ['近期没有预警的传输。', 'No transfer flagged recently.'],
     noFilings: ['90 天内没有到期的备案。', 'No filing expires within 90 days.'],
+    // Direction of a transfer: a request body pushed abroad, or a response an overseas caller pulled.
+    push: ['推送', 'push'],
+    pull: ['境外拉取', 'pull'],
     gateway: ['网关', 'gateway'],
     mode: ['模式', 'Mode'],
     year: ['计数年度', 'Year'],
@@ -579,7 +582,8 @@
             { class: 'trow' },
             h('span', { class: `badge badge-${t.decision}` }, L(t.decision)),
             h('time', { datetime: t.time, title: t.time }, h('span', { class: 'quiet' }, at.day.slice(5)), ' ', at.time),
-            h('span', { class: 'route' }, t.route, h('span', { class: 'quiet' }, ' → '), recipient),
+            h('span', { class: `dir dir-${t.direction === 'pull' ? 'pull' : 'push'}` }, L(t.direction === 'pull' ? 'pull' : 'push')),
+            h('span', { class: 'route' }, t.route, h('span', { class: 'quiet' }, t.direction === 'pull' ? ' ⇠ ' : ' → '), recipient),
           ),
           (t.rules ?? []).length > 0 ? h('div', { class: 'rules' }, t.rules.map(ruleText)) : '',
           h(

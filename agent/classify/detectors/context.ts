@@ -34,11 +34,28 @@ export function labelBefore(text: string, start: number, set: Labels): boolean {
 /** A field's name, normalized once and only when a candidate asks (names can be long and hostile). */
 export type FieldName = string | (() => string);
 
+/**
+ * Normalized field names, shared across values and transfers: the same few names come with every
+ * record. Bounded (emptied when full) so a body of endless fresh names cannot grow it.
+ */
+const terms = new Map<string, string>();
+const MAX_TERMS = 10_000;
+
+function termOf(key: string): string {
+  let term = terms.get(key);
+  if (term === undefined) {
+    if (terms.size >= MAX_TERMS) terms.clear();
+    // Long names are normalized but not kept: the cache is for the names records repeat.
+    term = normalizeTerm(key);
+    if (key.length <= 256) terms.set(key, term);
+  }
+  return term;
+}
+
 /** A FieldName that normalizes `key` on first use. */
 export function fieldName(key: string | undefined): FieldName | undefined {
   if (key === undefined) return undefined;
-  let term: string | undefined;
-  return () => (term ??= normalizeTerm(key));
+  return () => termOf(key);
 }
 
 /** True if the field name holds a label word (`passportNo`, `holder_passport`, `收款账号`). */
@@ -46,9 +63,20 @@ export function labelInKey(key: FieldName | undefined, set: Labels): boolean {
   if (key === undefined) return false;
   const term = typeof key === 'string' ? normalizeTerm(key) : key();
   if (term === '') return false;
-  for (const w of set.terms) if (term.includes(w)) return true;
-  return false;
+  // The answer per name is kept beside the normalized names (same bound): records repeat their names.
+  let answers = inKey.get(set);
+  if (!answers) inKey.set(set, (answers = new Map()));
+  let found = answers.get(term);
+  if (found === undefined) {
+    found = false;
+    for (const w of set.terms) if (term.includes(w)) found = true;
+    if (answers.size >= MAX_TERMS) answers.clear();
+    if (term.length <= 256) answers.set(term, found);
+  }
+  return found;
 }
+
+const inKey = new WeakMap<Labels, Map<string, boolean>>();
 
 /** Either kind of label context. */
 export const labelled = (text: string, start: number, key: FieldName | undefined, set: Labels): boolean =>

@@ -11,6 +11,8 @@
  *   daily        year \0 counter \0 day          → persons added that China-time day
  *   fingerprints base64(HMAC key)                → normalized value's length (registered
  *                                                  important data; never the value: issue 4)
+ *   replicas     gateway id                      → `<seenMs>|<JSON>` (the replica registry,
+ *                                                  control/replicas.ts; seen by this host's clock)
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -19,11 +21,11 @@ import type { CountEntry } from '../../types.js';
 import { addToRegisters, emptyRegisters } from '../hll.js';
 import { reaches } from '../ranges.js';
 import { keyMismatch, storeLost } from './errors.js';
-import { sketchName, type CheckAndAddOptions, type CheckAndAddResult, type CounterStore, type FingerprintStore, type StoredDelta, type StoredFingerprint } from './types.js';
+import { byGatewayId, decodeReplica, encodeReplica, sketchName, type CheckAndAddOptions, type LiveReplica, type ReplicaStore, type CheckAndAddResult, type CounterStore, type FingerprintStore, type StoredDelta, type StoredFingerprint } from './types.js';
 
 const PRESENT = Buffer.from([1]);
 
-export function openEmbeddedStore(path: string): CounterStore & FingerprintStore {
+export function openEmbeddedStore(path: string): CounterStore & FingerprintStore & ReplicaStore {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   let root: RootDatabase;
   try {
@@ -39,6 +41,18 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
   const prints: Database<number, string> = root.openDB({ name: 'fingerprints' });
   const sketches: Database<Buffer, string> = root.openDB({ name: 'sketches', encoding: 'binary' });
   const dailyAdded: Database<number, string> = root.openDB({ name: 'daily' });
+  const replicaDb: Database<string, string> = root.openDB({ name: 'replicas' });
+
+  /** Live entries at `now`; with `prune`, expired and unreadable ones are removed (inside a write transaction only). */
+  const liveReplicas = (now: number, ttlMs: number, prune: boolean): LiveReplica[] => {
+    const live: LiveReplica[] = [];
+    for (const { key, value } of replicaDb.getRange()) {
+      const r = decodeReplica(value);
+      if (r && now - r.seenMs <= ttlMs) live.push(r);
+      else if (prune) replicaDb.removeSync(key);
+    }
+    return live.sort(byGatewayId);
+  };
 
   const pinFingerprint = (year: number, fp: string, options: CheckAndAddOptions): void => {
     const stored = meta.get(`keyfp\0${year}`);
@@ -173,6 +187,28 @@ export function openEmbeddedStore(path: string): CounterStore & FingerprintStore
 
     async fingerprintCount(): Promise<number> {
       return prints.getKeysCount();
+    },
+
+    async registerReplica(replica, ttlMs) {
+      try {
+        return await replicaDb.transaction(() => {
+          const now = Date.now();
+          const live = liveReplicas(now, ttlMs, true);
+          if (live.some((r) => r.gatewayId !== replica.gatewayId && r.keyFingerprint !== replica.keyFingerprint)) return { registered: false, replicas: live };
+          replicaDb.putSync(replica.gatewayId, encodeReplica(replica, now));
+          return { registered: true, replicas: [...live.filter((r) => r.gatewayId !== replica.gatewayId), { ...replica, seenMs: now }].sort(byGatewayId) };
+        });
+      } catch (err) {
+        throw new XbError('XB_STORE_UNAVAILABLE', `embedded store write failed: ${(err as Error).message}`);
+      }
+    },
+
+    async replicas(ttlMs) {
+      return liveReplicas(Date.now(), ttlMs, false);
+    },
+
+    async removeReplica(gatewayId) {
+      await replicaDb.remove(gatewayId);
     },
 
     async close(): Promise<void> {

@@ -5,9 +5,9 @@ import type { StoreConfig } from '../../config/load.js';
 import type { SecretSourceConfig } from '../../config/schema.js';
 import { openEmbeddedStore } from './embedded.js';
 import { openRedisStore } from './redis.js';
-import type { CounterStore, FingerprintStore } from './types.js';
+import type { CounterStore, FingerprintStore, ReplicaStore } from './types.js';
 
-export type Store = CounterStore & FingerprintStore;
+export type Store = CounterStore & FingerprintStore & ReplicaStore;
 
 export async function openStore(config: StoreConfig): Promise<Store> {
   if (config.kind === 'embedded') return openEmbeddedStore(config.path);

@@ -11,6 +11,8 @@
  *   {<prefix>:<year>}:hll:<sketch>    HLL registers (count/hll.ts), a 16 KiB string
  *   {<prefix>:<year>}:daily:<counter> hash: China day → persons added that day (projections)
  *   {<prefix>}:fingerprints           hash: base64(HMAC key) → normalized value length
+ *   {<prefix>}:replicas               hash: gateway id → `<seenMs>|<JSON>` (the replica registry,
+ *                                     control/replicas.ts; seenMs by the Redis server's TIME)
  *
  * Failure: commands time out after `timeoutMs` and are never queued while disconnected
  * (enableOfflineQueue off), so a transfer fails fast with XB_STORE_UNAVAILABLE (fail-closed,
@@ -25,7 +27,7 @@ import type { CountEntry } from '../../types.js';
 import { emptyRegisters, packedUpdates } from '../hll.js';
 import type { Range } from '../ranges.js';
 import { keyMismatch, storeLost } from './errors.js';
-import type { CheckAndAddOptions, CheckAndAddResult, CounterStore, FingerprintStore, StoredDelta, StoredFingerprint } from './types.js';
+import { byGatewayId, decodeReplica, encodeReplica, type CheckAndAddOptions, type CheckAndAddResult, type CounterStore, type FingerprintStore, type LiveReplica, type ReplicaStore, type StoredDelta, type StoredFingerprint } from './types.js';
 
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]` for a single node. */
@@ -52,11 +54,47 @@ const SCRIPT = readFileSync(join(PACKAGE_ROOT, 'agent', 'count', 'store', 'check
 const ADD_FINGERPRINTS = `local added = 0
 for i = 1, #ARGV, 2 do added = added + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return added`;
+/**
+ * The replica registry in one script, on the server's clock (no skew between the replicas' hosts).
+ * KEYS[1] the registry hash; ARGV: ttlMs, and to register: gateway id, key fingerprint, the entry
+ * without its time. Expired entries are dropped; a live entry of another gateway id under another
+ * key fingerprint refuses the registration. Returns { registered 0|1, now, entry... }.
+ */
+const REGISTER_REPLICA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local all = redis.call('HGETALL', KEYS[1])
+local live = {}
+local conflict = false
+for i = 1, #all, 2 do
+  local seen = tonumber(string.match(all[i + 1], '^(%d+)|'))
+  if seen == nil or now - seen > ttl then
+    redis.call('HDEL', KEYS[1], all[i])
+  elseif all[i] ~= ARGV[2] then
+    live[#live + 1] = all[i + 1]
+    local fp = string.match(all[i + 1], '"keyFingerprint":"([^"]*)"')
+    if fp ~= ARGV[3] then conflict = true end
+  end
+end
+if conflict then
+  local own = redis.call('HGET', KEYS[1], ARGV[2])
+  if own then live[#live + 1] = own end
+  return { 0, now, unpack(live) }
+end
+local entry = now .. '|' .. ARGV[4]
+redis.call('HSET', KEYS[1], ARGV[2], entry)
+live[#live + 1] = entry
+return { 1, now, unpack(live) }`;
+/** The registry read on the node that holds it, with that node's time: { now, entry... }. */
+const LIST_REPLICAS = `local t = redis.call('TIME')
+return { tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), unpack(redis.call('HVALS', KEYS[1])) }`;
 
-export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterStore & FingerprintStore> {
+export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterStore & FingerprintStore & ReplicaStore> {
   const client = connect(opts);
   client.defineCommand('xbCheckAndAdd', { lua: SCRIPT });
   client.defineCommand('xbAddFingerprints', { lua: ADD_FINGERPRINTS, numberOfKeys: 1 });
+  client.defineCommand('xbRegisterReplica', { lua: REGISTER_REPLICA, numberOfKeys: 1 });
+  client.defineCommand('xbListReplicas', { lua: LIST_REPLICAS, numberOfKeys: 1 });
   // Surfaced per command as XB_STORE_UNAVAILABLE; the last one explains a failed connect.
   let lastError: Error | undefined;
   client.on('error', (err: Error) => (lastError = err));
@@ -70,6 +108,7 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
 
   const tag = (year: number) => `{${opts.keyPrefix}:${year}}`;
   const printsKey = `{${opts.keyPrefix}}:fingerprints`;
+  const replicasKey = `{${opts.keyPrefix}}:replicas`;
   let printCache = new Set<string>();
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -177,6 +216,27 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
 
     fingerprintCount: () => call('reading fingerprints', () => client.hlen(printsKey)),
 
+    async registerReplica(replica, ttlMs) {
+      const entry = encodeReplica(replica, 0).slice(2); // the JSON part; the script prefixes its own time
+      const reply = (await call('registering the replica', () =>
+        (client as unknown as ScriptClient).xbRegisterReplica(replicasKey, String(ttlMs), replica.gatewayId, replica.keyFingerprint, entry),
+      )) as Reply;
+      const replicas = reply.slice(2).map((raw) => decodeReplica(String(raw))).filter((r): r is LiveReplica => r !== undefined);
+      return { registered: reply[0] === 1, replicas: replicas.sort(byGatewayId) };
+    },
+
+    async replicas(ttlMs) {
+      const [now, ...all] = (await call('reading the replicas', () => (client as unknown as ScriptClient).xbListReplicas(replicasKey))) as Reply;
+      return all
+        .map((raw) => decodeReplica(String(raw)))
+        .filter((r): r is LiveReplica => r !== undefined && Number(now) - r.seenMs <= ttlMs)
+        .sort(byGatewayId);
+    },
+
+    async removeReplica(gatewayId) {
+      await call('removing the replica', () => client.hdel(replicasKey, gatewayId));
+    },
+
     async close() {
       await client.quit().catch(() => client.disconnect());
     },
@@ -186,6 +246,8 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<CounterSt
 interface ScriptClient {
   xbCheckAndAdd(numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
   xbAddFingerprints(key: string, ...args: string[]): Promise<unknown>;
+  xbRegisterReplica(key: string, ...args: string[]): Promise<unknown>;
+  xbListReplicas(key: string): Promise<unknown>;
 }
 
 function connect(opts: RedisStoreOptions): Client {

@@ -100,6 +100,73 @@ export interface FingerprintStore {
   fingerprintCount(): Promise<number>;
 }
 
+/** What a gateway replica says of itself in the replica registry (control/replicas.ts). */
+export interface ReplicaRecord {
+  readonly gatewayId: string;
+  /** Fingerprint of its identity (HMAC) key, as identify/key.ts computes it: never the key. */
+  readonly keyFingerprint: string;
+  /** The policy revision it runs (policy/compile.ts). */
+  readonly policyRevision: string;
+  readonly version: string;
+  /** Epoch ms its process started; tells a restart of the same gateway id from a duplicate. */
+  readonly startedMs: number;
+}
+
+export interface LiveReplica extends ReplicaRecord {
+  /** Epoch ms of its last heartbeat, by the store's clock (Redis TIME; the host's for the embedded store). */
+  readonly seenMs: number;
+}
+
+export interface ReplicaRegistration {
+  /**
+   * False when a live replica with another gateway id holds another key fingerprint: nothing
+   * was written, and `replicas` shows who holds which key.
+   */
+  readonly registered: boolean;
+  /** Every live replica after the call (this one included when registered), by gateway id. */
+  readonly replicas: readonly LiveReplica[];
+}
+
+/**
+ * The replica registry (issue 11), kept beside the counts: who shares this store, under which
+ * identity key and policy revision. A replica is live while its last heartbeat is at most `ttlMs`
+ * old by the store's clock (no clock skew between hosts on Redis). Separate from CounterStore so
+ * stores that never register replicas (the dry run's empty store) need not pretend to.
+ */
+export interface ReplicaStore {
+  /**
+   * Atomically: drop entries older than `ttlMs`; if a live replica of another gateway id has
+   * another key fingerprint, refuse (write nothing); else write `replica`, seen now.
+   */
+  registerReplica(replica: ReplicaRecord, ttlMs: number): Promise<ReplicaRegistration>;
+  /** Live replicas (seen within `ttlMs`), by gateway id; writes nothing. */
+  replicas(ttlMs: number): Promise<LiveReplica[]>;
+  /** Remove a gateway's entry (a clean stop), if it is there. */
+  removeReplica(gatewayId: string): Promise<void>;
+}
+
+/** A registry entry as both stores keep it: `<seenMs>|<JSON of the ReplicaRecord>`. */
+export function encodeReplica(r: ReplicaRecord, seenMs: number): string {
+  const { gatewayId, keyFingerprint, policyRevision, version, startedMs } = r;
+  return `${seenMs}|${JSON.stringify({ gatewayId, keyFingerprint, policyRevision, version, startedMs })}`;
+}
+
+/** An entry read back; undefined when it is not one (skipped, as if expired). */
+export function decodeReplica(raw: string): LiveReplica | undefined {
+  const bar = raw.indexOf('|');
+  const seenMs = Number(raw.slice(0, bar));
+  if (bar <= 0 || !Number.isFinite(seenMs)) return undefined;
+  try {
+    const r = JSON.parse(raw.slice(bar + 1)) as Partial<ReplicaRecord>;
+    if (typeof r.gatewayId !== 'string' || typeof r.keyFingerprint !== 'string' || typeof r.policyRevision !== 'string') return undefined;
+    return { gatewayId: r.gatewayId, keyFingerprint: r.keyFingerprint, policyRevision: r.policyRevision, version: String(r.version ?? ''), startedMs: Number(r.startedMs ?? 0), seenMs };
+  } catch {
+    return undefined;
+  }
+}
+
+export const byGatewayId = (a: { gatewayId: string }, b: { gatewayId: string }): number => (a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : 0);
+
 /** Sketch names: one per counter beside its exact set, and the dashboards' unions. */
 export const sketchName = {
   counter: (ref: string) => `counter:${ref}`,

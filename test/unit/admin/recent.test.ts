@@ -45,6 +45,7 @@ describe('recent transfers', () => {
         transferId: 't-2',
         time: '2026-05-10T00:00:02.000Z',
         route: 'sg',
+        direction: 'push',
         recipient: { name: 'Example Logistics Pte. Ltd.', country: 'SG' },
         decision: 'block',
         reason: 'threshold-uncovered',

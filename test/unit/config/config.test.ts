@@ -57,6 +57,12 @@ describe('a valid config', () => {
         csv: { delimiter: ',' },
         recordRoot: '$',
         failMode: 'closed',
+        // Forward-proxy matching defaults to the upstream's host and base path; upstream defaults per route.
+        match: { hosts: ['partner.example.com'], pathPrefix: '/v1' },
+        forwardedHeaders: 'strip',
+        pool: { connections: DEFAULTS.route.pool.connections, keepAliveTimeoutMs: DEFAULTS.route.pool.keepAliveTimeoutMs },
+        retries: 1,
+        timeouts: { connectMs: DEFAULTS.upstream.connectTimeoutMs, headersMs: DEFAULTS.upstream.headersTimeoutMs, bodyMs: DEFAULTS.upstream.bodyTimeoutMs },
       },
     ]);
     expect(config.filings.map((f) => [f.id, f.effective, f.expires])).toEqual([['SC-2026-0001', '2026-03-01', '2029-02-28']]);

@@ -17,6 +17,8 @@ import {
   type CheckAndAddResult,
   type CounterStore,
   type FingerprintStore,
+  type ReplicaRecord,
+  type ReplicaStore,
   type StoredDelta,
 } from '../../../agent/count/store/types.js';
 import { XbError } from '../../../agent/errors.js';
@@ -34,7 +36,7 @@ import {
 } from '../../helpers/redis.js';
 import { tempDir } from '../support/policy.js';
 
-type Store = CounterStore & FingerprintStore;
+type Store = CounterStore & FingerprintStore & ReplicaStore;
 
 const LIMITED = 'guangxi-2025/live-commerce/limited';
 const GENERAL = 'guangxi-2025/live-commerce/general';
@@ -558,6 +560,70 @@ function contract(backend: Backend): void {
       expect((await other.fingerprints()).map((f) => f.key.toString('hex'))).toEqual([fpKey(7).toString('hex')]);
       expect(other.hasFingerprint(fpKey(7))).toBe(true);
       expect(await other.fingerprintCount()).toBe(1);
+    });
+  });
+
+  describe('replica registry', () => {
+    const TTL = 60_000;
+    const replica = (gatewayId: string, keyFingerprint = FP, policyRevision = 'r1'): ReplicaRecord => ({ gatewayId, keyFingerprint, policyRevision, version: '0.1.0', startedMs: 1_700_000_000_123 });
+    const ids = (rs: readonly { gatewayId: string }[]) => rs.map((r) => r.gatewayId);
+
+    it('registers replicas, lists the live ones by gateway id with their key, policy and time, and removes one', async () => {
+      expect(await store.replicas(TTL)).toEqual([]);
+      const first = await store.registerReplica(replica('gw-b', FP, 'r1'), TTL);
+      expect(first.registered).toBe(true);
+      expect(ids(first.replicas)).toEqual(['gw-b']);
+      const second = await store.registerReplica(replica('gw-a', FP, 'r2'), TTL);
+      expect(second.registered).toBe(true);
+      expect(second.replicas.map((r) => [r.gatewayId, r.keyFingerprint, r.policyRevision, r.version, r.startedMs])).toEqual([
+        ['gw-a', FP, 'r2', '0.1.0', 1_700_000_000_123],
+        ['gw-b', FP, 'r1', '0.1.0', 1_700_000_000_123],
+      ]);
+      const listed = await store.replicas(TTL);
+      expect(ids(listed)).toEqual(['gw-a', 'gw-b']);
+      for (const r of listed) expect(r.seenMs).toBeGreaterThan(1_600_000_000_000);
+      // A heartbeat rewrites the entry: the new policy revision shows.
+      await store.registerReplica(replica('gw-b', FP, 'r2'), TTL);
+      expect((await store.replicas(TTL)).map((r) => r.policyRevision)).toEqual(['r2', 'r2']);
+      await store.removeReplica('gw-b');
+      await store.removeReplica('gw-unknown');
+      expect(ids(await store.replicas(TTL))).toEqual(['gw-a']);
+    });
+
+    it('refuses a replica under another key fingerprint while one under the first is live, and writes nothing', async () => {
+      await store.registerReplica(replica('gw-a', FP), TTL);
+      const refused = await store.registerReplica(replica('gw-b', OTHER), TTL);
+      expect(refused.registered).toBe(false);
+      expect(refused.replicas.map((r) => [r.gatewayId, r.keyFingerprint])).toEqual([['gw-a', FP]]);
+      expect(ids(await store.replicas(TTL))).toEqual(['gw-a']);
+      // Its own earlier entry does not count against it: a lone replica may restart under a new key.
+      expect((await store.registerReplica(replica('gw-a', OTHER), TTL)).registered).toBe(true);
+      expect((await store.registerReplica(replica('gw-b', FP), TTL)).registered).toBe(false);
+      // Once the replicas under the other key are gone, the first key is accepted again.
+      await store.removeReplica('gw-a');
+      expect((await store.registerReplica(replica('gw-b', FP), TTL)).registered).toBe(true);
+    });
+
+    it('forgets a replica whose last heartbeat is older than the TTL: not listed, and no longer refusing another key', async () => {
+      await store.registerReplica(replica('gw-a', FP), TTL);
+      // Real time must pass beyond a 20 ms TTL on the store's own clock; 200 ms is ample.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await store.replicas(20)).toEqual([]);
+      expect(ids(await store.replicas(TTL))).toEqual(['gw-a']);
+      const other = await store.registerReplica(replica('gw-b', OTHER), 20);
+      expect(other.registered).toBe(true);
+      expect(ids(other.replicas)).toEqual(['gw-b']);
+      // The expired entry was dropped by that registration.
+      expect(ids(await store.replicas(TTL))).toEqual(['gw-b']);
+    });
+
+    it('shows a replica registered through one instance to another, and keeps it across close and reopen', async () => {
+      const other = backend.replicas === 2 ? await open() : store;
+      await store.registerReplica(replica('gw-a'), TTL);
+      expect(ids(await other.replicas(TTL))).toEqual(['gw-a']);
+      expect((await other.registerReplica(replica('gw-b', OTHER), TTL)).registered).toBe(false);
+      await reopen();
+      expect(ids(await store.replicas(TTL))).toEqual(['gw-a']);
     });
   });
 

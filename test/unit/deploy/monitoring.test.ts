@@ -30,6 +30,10 @@ const CONTRACT = [
   'xborder_evidence_lag_seconds',
   'xborder_emergency_stop',
   'xborder_filing_expiry_days',
+  // Replicas sharing one store (issue 11, control/replicas.ts).
+  'xborder_replicas',
+  'xborder_replica_policy_revisions',
+  'xborder_replica_info',
 ];
 /** Series Prometheus makes itself, not the gateway. */
 const PROMETHEUS_OWN = new Set(['up']);
@@ -131,6 +135,7 @@ describe('deploy/ monitoring files', () => {
     expect(alert('XborderStoreErrors').expr).toMatch(/increase\(xborder_store_errors_total\{[^}]*\}\[5m\]\)\) > 0/);
     expect(alert('XborderEvidenceLag').expr).toMatch(/xborder_evidence_lag_seconds\{[^}]*\}\) > 60/);
     expect(alert('XborderEmergencyStop').expr).toMatch(/xborder_emergency_stop\{[^}]*\}\) == 1/);
+    expect(alert('XborderPolicyDivergence').expr).toMatch(/xborder_replica_policy_revisions\{[^}]*\}\) > 1/);
     expect(alert('XborderFilingExpiring').expr).toMatch(/xborder_filing_expiry_days\{[^}]*\}\) < 30/);
     expect(alert('XborderGatewayDown').expr).toBe('up{job="xborder"} == 0');
     for (const a of alerts) {

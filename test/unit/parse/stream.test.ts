@@ -100,3 +100,23 @@ describe('parseSpooled', () => {
     expect(streams({ contentType: 'multipart/form-data; boundary=x' }, root())).toBe(false);
   });
 });
+
+describe('bad input in a streamed body (issue 9)', () => {
+  const ID = '110101199003074518';
+  it('a NUL character is refused in the chunk it arrives in, at its character position', async () => {
+    const csv = Buffer.from(`a,b\n${'x,y\n'.repeat(500)}${ID}\u0000,1\n`);
+    const err = await refusal(streamed(spooled(csv, 'text/csv'), 64, 10));
+    expect(err.code).toBe('XB_PARSE_CSV_INVALID');
+    expect(err.message).toMatch(new RegExp(`contains a NUL character \\(U\\+0000\\) at character ${csv.indexOf(0) }`));
+    expect(err.message).not.toContain(ID);
+    expect((await refusal(streamed(spooled(Buffer.from(`${ID}\u0000`), 'text/plain'), 4, 10))).code).toBe('XB_PARSE_TEXT_INVALID');
+  });
+
+  it('an NDJSON line with a repeated key keeps every value; one nested too deep is refused', async () => {
+    const ndjson = Buffer.from(`{"a":1}\n{"note":"${ID}","note":"x"}\n`);
+    expect(await streamed(spooled(ndjson, 'application/x-ndjson'), 7, 1)).toEqual([{ a: 1 }, { note: [ID, 'x'] }]);
+    const deep = await refusal(streamed(spooled(Buffer.from(`{"a":1}\n${'['.repeat(300)}${']'.repeat(300)}\n`), 'application/x-ndjson'), 50, 10));
+    expect(deep.code).toBe('XB_PARSE_TOO_DEEP');
+    expect(deep.message).toMatch(/line 2 nests deeper than 256 levels/);
+  });
+});
