@@ -125,7 +125,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const dataUrl = url(data.server.address());
     // Forward-proxy mode: its own listener, the same pipeline (agent/proxy/, docs/proxy.md).
     const proxy = config.proxy
-      ? await startProxy({ config: config.proxy, snapshot: current, handle, spool, log, metrics: metrics.proxy, clock, upstream: config.upstream, dataUrl: () => dataUrl, limits: config.listen.data })
+      ? await startProxy({ config: config.proxy, snapshot: current, handle, spool, log, metrics: metrics.proxy, clock, upstream: config.upstream, dataUrl: () => dataUrl, limits: config.listen.data, drainTimeoutMs: config.listen.data.drainTimeoutMs })
       : undefined;
     if (proxy) closers.push(() => proxy.close());
     const admin = createAdminPlane({ token: adminToken, log, snapshot: current, store, clock, gatewayId: config.gatewayId, evidence, reload, metrics: metrics.registry, transfers: recent, emergency, replicas: () => replicas.current() });

@@ -29,6 +29,8 @@ export interface ProxyStartOptions {
   readonly dataUrl: () => string;
   /** The data plane's connection limits and timeouts (listen.data), applied to this listener too. */
   readonly limits: ListenerLimits;
+  /** How long close() lets inspected requests in flight finish before cutting them (listen.data.drainTimeoutMs). */
+  readonly drainTimeoutMs: number;
 }
 
 export interface RunningProxy {
@@ -84,10 +86,16 @@ export async function startProxy(opts: ProxyStartOptions): Promise<RunningProxy>
   return {
     url,
     jurisdiction,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
+    close: async () => {
+      // Stop accepting; requests being answered finish (their transfer's OUTCOME recorded) up to
+      // the drain timeout; then tunnels and whatever is left are cut.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + opts.drainTimeoutMs;
+      while (server.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (server.inFlight() > 0) opts.log.warn({ inFlight: server.inFlight(), drainTimeoutMs: opts.drainTimeoutMs }, 'xborder.proxy_drain_timeout');
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
   };
 }

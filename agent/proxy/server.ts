@@ -57,7 +57,10 @@ interface Tunnel {
   readonly scheme: 'http' | 'https';
 }
 
-export function createProxyServer(opts: ProxyServerOptions): Server {
+/** The proxy's listener, and how many inspected or relayed requests it is answering (for the drain on stop). */
+export type ProxyServer = Server & { inFlight(): number };
+
+export function createProxyServer(opts: ProxyServerOptions): ProxyServer {
   // Rules per snapshot: a reload that changes routes' matches takes effect at once.
   const compiled = new WeakMap<PolicySnapshot, ProxyRules>();
   const rulesOf = (snapshot: PolicySnapshot): ProxyRules => {
@@ -69,6 +72,12 @@ export function createProxyServer(opts: ProxyServerOptions): Server {
     return r;
   };
   const tunnels = new WeakMap<Socket, Tunnel>();
+  let active = 0;
+  /** Every request answered through `serve` is counted until its response is over, sent or cut. */
+  const counted = (res: ServerResponse) => {
+    active++;
+    res.once('close', () => active--);
+  };
 
   /** One request, whether it came in absolute form or inside an intercepted tunnel. */
   const serve = async (req: IncomingMessage, res: ServerResponse, target: URL, host: CanonicalHost, via: 'absolute' | 'intercepted') => {
@@ -152,6 +161,7 @@ export function createProxyServer(opts: ProxyServerOptions): Server {
     if ((target.protocol !== 'http:' && target.protocol !== 'https:') || !host || target.username || target.password) {
       return sendProblem(res, toProblem(new XbError('XB_PROXY_BAD_REQUEST', `only http:// and https:// targets with a valid host and no userinfo are proxied (got ${target.protocol})`), undefined));
     }
+    counted(res);
     void serve(req, res, target, host, 'absolute').catch((err: unknown) => fault(opts.log, res, err));
   });
 
@@ -166,6 +176,7 @@ export function createProxyServer(opts: ProxyServerOptions): Server {
     } catch {
       return sendProblem(res, toProblem(new XbError('XB_PROXY_BAD_REQUEST', 'the request target is not a path'), undefined));
     }
+    counted(res);
     void serve(req, res, target, t.host, 'intercepted').catch((err: unknown) => fault(opts.log, res, err));
   });
   inner.on('clientError', (_err, socket) => socket.destroy());
@@ -235,7 +246,7 @@ export function createProxyServer(opts: ProxyServerOptions): Server {
   };
 
   server.on('close', () => inner.close());
-  return server;
+  return Object.assign(server, { inFlight: () => active });
 }
 
 /** The refusal of a host no route covers: cross-border ones say so, with the countries found. */

@@ -198,6 +198,42 @@ describe('graceful shutdown', () => {
     expect(outcome!.seq).toBeLessThan(stop!.seq);
   });
 
+  it('drains the forward-proxy listener too: an absolute-form transfer in flight finishes with its OUTCOME before STOP', async () => {
+    env = testEnv();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    up = await scriptedUpstream((req, res) => {
+      req.resume();
+      void released.then(() => res.writeHead(201, { 'content-type': 'application/json' }).end('{"via":"proxy"}'));
+    });
+    const gw = await env.start({ routes: [deliveryRoute('r', up.url)], proxy: { listen: { host: '127.0.0.1', port: 0 }, passthrough: [], tunnelOnly: [] } });
+    const proxy = new URL(gw.proxyUrl!);
+    const inFlight = new Promise<{ status: number; body: string; transferId: string }>((resolve, reject) => {
+      const req = request(
+        { host: proxy.hostname, port: Number(proxy.port), method: 'POST', path: `${up!.url}/x`, headers: { host: new URL(up!.url).host, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(BODY)) } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, transferId: String(res.headers['x-xborder-transfer-id']) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(BODY);
+    });
+    await waitUntil('the upstream to hold the request', async () => up!.requests === 1, 5_000);
+    const closing = gw.close();
+    release();
+    const res = await inFlight;
+    expect(res).toMatchObject({ status: 201, body: '{"via":"proxy"}' });
+    expect(await within(closing, 10_000)).toBe(true);
+    const records = [...readRecords(join(env.dir, 'data', 'evidence'))].map((r) => r.record);
+    const outcome = records.find((r) => r.kind === 'OUTCOME' && r.transferId === res.transferId);
+    const stop = records.find((r) => r.kind === 'STOP');
+    expect(outcome?.outcome).toMatchObject({ upstreamStatus: 201 });
+    expect(outcome!.seq).toBeLessThan(stop!.seq);
+  });
+
   it('cuts what is still running after drainTimeoutMs, and close() returns', async () => {
     env = testEnv();
     up = await scriptedUpstream((req) => req.resume()); // never answers
