@@ -6,7 +6,7 @@
  * classify walks like any array, under the same field name. Such arrays are remembered in
  * `REPEATED`, so recordsAt can tell a repeated key on the record root's path from a real array.
  *
- * Called only when json-scan.ts finds fewer keys after `JSON.parse` than in the text, on text
+ * Called only when `JSON.parse` kept fewer keys than json-scan.ts's bound on those written, on text
  * `JSON.parse` has accepted; it still checks what it reads. Iterative (an explicit stack), so
  * nesting costs heap, not call stack. Keys are set as own properties (fields.ts): `__proto__` is a
  * field here too, as in `JSON.parse`.

@@ -1,39 +1,63 @@
 /**
- * A cheap pass over JSON text before and after `JSON.parse`, so the common case costs one scan:
- * - nesting depth, checked before `JSON.parse` (whose recursion overflows the stack on a body of
- *   ~100,000 opening brackets: a RangeError, not a parse error);
- * - the number of object keys written in the text (a `:` outside strings is always a key's), to
- *   compare with the keys `JSON.parse` kept: fewer kept means a repeated key, whose earlier values
- *   `JSON.parse` drops and classify would never see (json-duplicates.ts reparses keeping them).
- * The scan jumps from quote to quote with `indexOf`, so string contents cost native speed.
+ * Cheap checks around `JSON.parse`, so the common case costs one native scan of the text and one
+ * walk of the parsed value:
+ * - an upper bound on the object keys written in the text (`keyColons`), to compare with the keys
+ *   `JSON.parse` kept (`shapeOf`): fewer kept than written means a repeated key, whose earlier
+ *   values `JSON.parse` drops and classify would never see (json-duplicates.ts reparses keeping
+ *   them). Equal counts prove there is none, since kept ≤ written ≤ the bound;
+ * - nesting depth, from the same walk (V8's `JSON.parse` is iterative, so a deep body costs heap,
+ *   not stack; the walk stops at the limit).
  */
 
+/**
+ * An upper bound on the object keys in JSON text that `JSON.parse` accepted: the `:` whose previous
+ * non-whitespace character is `"`. Every key ends that way; inside a string the pair needs an
+ * escaped quote (`\":`), which only adds to the bound. Colons are found with native `indexOf`.
+ */
+export function keyColons(text: string): number {
+  let keys = 0;
+  for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) {
+    let b = i - 1;
+    for (let c = text.charCodeAt(b); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(--b));
+    if (text.charCodeAt(b) === 0x22) keys++;
+  }
+  return keys;
+}
+
 export interface JsonShape {
-  /** Keys written in the text (`:` outside strings). */
+  /** Own keys of every object in the value. */
   readonly keys: number;
-  /** Deepest nesting of `{` and `[` seen; past `maxDepth` the scan stops there. */
+  /** Deepest nesting of objects and arrays; the walk stops once it passes `maxDepth`. */
   readonly depth: number;
 }
 
-/** Keys and nesting of JSON text; stops as soon as the nesting passes `maxDepth`. Never throws. */
-export function scanJson(text: string, maxDepth: number): JsonShape {
+/** Keys and nesting of a parsed JSON value, walked without recursion; stops past `maxDepth`. */
+export function shapeOf(value: unknown, maxDepth: number): JsonShape {
+  if (typeof value !== 'object' || value === null) return { keys: 0, depth: 0 };
   let keys = 0;
-  let depth = 0;
-  let max = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const end = closingQuote(text, i);
-      if (end < 0) break;
-      i = end;
-    } else if (c === 0x3a) keys++;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) {
-        max = depth;
-        if (max > maxDepth) break;
+  let max = 1;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as object;
+    const depth = depths.pop() as number;
+    if (depth > max) {
+      max = depth;
+      if (max > maxDepth) break;
+    }
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (typeof v === 'object' && v !== null) (nodes.push(v), depths.push(depth + 1));
       }
-    } else if (c === 0x7d || c === 0x5d) depth--;
+      continue;
+    }
+    // for-in over a JSON.parse object: its own keys (`__proto__` included), no array allocated.
+    for (const k in node) {
+      keys++;
+      const v = (node as Record<string, unknown>)[k];
+      if (typeof v === 'object' && v !== null) (nodes.push(v), depths.push(depth + 1));
+    }
   }
   return { keys, depth: max };
 }
@@ -47,27 +71,6 @@ export function closingQuote(text: string, open: number): number {
     if ((q - 1 - b) % 2 === 0) return q;
   }
   return -1;
-}
-
-/** Object keys in a parsed JSON value, counted without recursion (the value may nest deeply). */
-export function countKeys(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  let keys = 0;
-  const stack: object[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop() as object;
-    if (Array.isArray(node)) {
-      for (const v of node) if (typeof v === 'object' && v !== null) stack.push(v);
-      continue;
-    }
-    const names = Object.keys(node);
-    keys += names.length;
-    for (const k of names) {
-      const v = (node as Record<string, unknown>)[k];
-      if (typeof v === 'object' && v !== null) stack.push(v);
-    }
-  }
-  return keys;
 }
 
 /** Character index of the first `\u0000` escape in JSON text (a NUL in a string or key), or -1. */

@@ -12,7 +12,7 @@ import { parse } from '../../../agent/parse/index.js';
 import { loadMessageType } from '../../../agent/parse/protobuf.js';
 import { REPEATED, parseKeepingDuplicates } from '../../../agent/parse/json-duplicates.js';
 import { MAX_JSON_DEPTH, parseJsonText } from '../../../agent/parse/json.js';
-import { countKeys, escapedNul, scanJson } from '../../../agent/parse/json-scan.js';
+import { escapedNul, keyColons, shapeOf } from '../../../agent/parse/json-scan.js';
 import { body, multipart, records, refusal, root } from './support.js';
 
 const ID = '110101199003074518';
@@ -64,9 +64,21 @@ describe('repeated JSON keys', () => {
 });
 
 describe('the scan behind the fast path', () => {
-  it('counts keys outside strings and the deepest nesting', () => {
-    expect(scanJson(String.raw`{"a:b":1,"c":{"d\":":[{"e":2}]}}`, 99)).toEqual({ keys: 4, depth: 4 });
-    expect(countKeys(JSON.parse(`{"a":1,"a":2,"b":[{"c":1}]}`))).toBe(3);
+  it('bounds the keys written from above (an escaped quote before a colon adds one), whitespace or not', () => {
+    expect(keyColons(String.raw`{"a:b":1,"c":{"d\":":[{"e":2}]}}`)).toBe(5);
+    expect(keyColons(`{ "a" :1, "b"\n\t: {"t": "10:00:00"}, "c":[1,2] }`)).toBe(4);
+    expect(keyColons(`{"a":1,"a":2,"b":[{"c":1}]}`)).toBe(4);
+  });
+
+  it('counts the keys kept and the deepest nesting of the parsed value', () => {
+    expect(shapeOf(JSON.parse(String.raw`{"a:b":1,"c":{"d\":":[{"e":2}]}}`), 99)).toEqual({ keys: 4, depth: 4 });
+    expect(shapeOf(JSON.parse(`{"a":1,"a":2,"b":[{"c":1}]}`), 99)).toEqual({ keys: 3, depth: 3 });
+    expect(shapeOf(JSON.parse('['.repeat(1000) + ']'.repeat(1000)), 256).depth).toBe(257);
+  });
+
+  it('takes the slow parse only where the bound and the kept keys differ', () => {
+    const spaced = `{"note" : "x", "note"\n:"${ID}"}`;
+    expect(keyColons(spaced)).not.toBe(shapeOf(JSON.parse(spaced), 99).keys);
   });
 
   it('finds only a real \\u0000 escape', () => {
@@ -76,8 +88,8 @@ describe('the scan behind the fast path', () => {
 });
 
 describe('nesting', () => {
-  it(`refuses JSON deeper than ${MAX_JSON_DEPTH} levels before parsing (no stack overflow)`, () => {
-    for (const text of ['['.repeat(200_000) + ']'.repeat(200_000), '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000), '['.repeat(300)]) {
+  it(`refuses JSON deeper than ${MAX_JSON_DEPTH} levels, however deep, without a stack overflow`, () => {
+    for (const text of ['['.repeat(200_000) + ']'.repeat(200_000), '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000), '['.repeat(300) + ']'.repeat(300)]) {
       const err = refusal(() => json(text));
       expect(err.code).toBe('XB_PARSE_TOO_DEEP');
       expect(err.message).toMatch(/nests deeper than 256 levels/);
