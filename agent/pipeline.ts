@@ -80,13 +80,14 @@ export function createPipeline(deps: PipelineDeps): (req: TransferRequest) => Pr
     // The method must fit the route's direction, and a pull route's caller (its recipient) be known:
     // otherwise refused before a transfer exists (no id, no evidence), like an unknown route.
     const admitted = admit(route, req);
-    upstreamUrl(admitted.upstream, req.pathAndQuery); // XB_ROUTE_PATH_INVALID: the path must stay under the upstream
+    // Resolved once, here: XB_ROUTE_PATH_INVALID when the path would leave the route's upstream.
+    const target = upstreamUrl(admitted.upstream, req.pathAndQuery);
     const transferId = randomUUID();
     // Guangxi FTZ measures Art. 13, CAC Order No. 16 Art. 11: a stop halts every transfer at once.
     const stopped = deps.emergency?.();
     if (stopped) return halted(deps, stopped, transferId, snapshot, admitted, req.body);
     try {
-      return await (admitted.direction === 'pull' ? pullTransfer(deps, req, transferId, snapshot, admitted) : handle(req, transferId, snapshot, admitted));
+      return await (admitted.direction === 'pull' ? pullTransfer(deps, req, transferId, snapshot, admitted, target) : handle(req, transferId, snapshot, admitted, target));
     } catch (err) {
       // Every failure after this point belongs to a transfer: its problem body names it.
       const e = toXbError(err);
@@ -303,7 +304,7 @@ export async function stoppedAfterDecision(deps: PipelineDeps, d: Decided, stop:
 }
 
 function transfer(deps: PipelineDeps) {
-  return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
+  return async function handle(req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime, target: URL): Promise<TransferResponse> {
     const d = await decideBody(deps, req.body, transferId, snapshot, route, 'push');
     const { decision, subjects, failure, line, finish, ms } = d;
 
@@ -318,7 +319,7 @@ function transfer(deps: PipelineDeps) {
     const t2 = performance.now();
     let upstream;
     try {
-      upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.spooled ?? req.body.bytes, {
+      upstream = await deps.forwarder.forward(target, req.method, { ...req.headers, [HEADER_TRANSFER_ID]: transferId }, req.body.spooled ?? req.body.bytes, {
         settings: route.upstreamSettings,
         clientAddress: req.remoteAddress,
       });

@@ -1,6 +1,6 @@
 /**
  * forward: an allowed transfer → the upstream, and the upstream's response back.
- * In: the upstream URL, the request path and query, the client's headers, the buffered body or
+ * In: the target URL (`upstreamUrl`, resolved once by the pipeline), the client's headers, the buffered body or
  * its spool file (streamed, with content-length), and the route's upstream settings (TLS,
  * timeouts, pool, retries, forwarding headers: settings.ts).
  * Out: status, headers and the response body as a stream (never buffered here), and how many
@@ -43,7 +43,7 @@ export interface ForwardCall {
 }
 
 export interface Forwarder {
-  forward(upstream: URL, pathAndQuery: string, method: string, headers: HeaderMap, body: Buffer | SpooledBody, call?: ForwardCall): Promise<UpstreamResponse>;
+  forward(url: URL, method: string, headers: HeaderMap, body: Buffer | SpooledBody, call?: ForwardCall): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -131,9 +131,8 @@ export function createForwarder(opts: ForwardOptions): Forwarder {
   };
 
   return {
-    async forward(upstream, pathAndQuery, method, headers, body, call = {}) {
+    async forward(url, method, headers, body, call = {}) {
       const s = call.settings ?? fallback.settings;
-      const url = upstreamUrl(upstream, pathAndQuery);
       const dispatcher = poolFor(url.origin, s);
       const sent = upstreamRequestHeaders(headers, s.forwardedHeaders, call.clientAddress);
       const spooled = Buffer.isBuffer(body) ? undefined : body;

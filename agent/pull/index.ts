@@ -58,13 +58,13 @@ export function admit(route: RouteRuntime, req: Pick<TransferRequest, 'method' |
 }
 
 /** Forward the caller's request, read the response, decide it, and send it or its refusal. */
-export async function pullTransfer(deps: PipelineDeps, req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime): Promise<TransferResponse> {
+export async function pullTransfer(deps: PipelineDeps, req: TransferRequest, transferId: string, snapshot: PolicySnapshot, route: RouteRuntime, target: URL): Promise<TransferResponse> {
   const t0 = performance.now();
   // The caller's key is for xborder; the domestic API has its own authentication, if any.
   const headers: Record<string, string | string[] | undefined> = { ...req.headers, [HEADER_TRANSFER_ID]: transferId };
   if (route.pull) delete headers[route.pull.header];
   // Failures here (502/504) left nothing abroad: a problem body with the id, no evidence record.
-  const upstream = await deps.forwarder.forward(route.upstream, req.pathAndQuery, req.method, headers, req.body.spooled ?? req.body.bytes, {
+  const upstream = await deps.forwarder.forward(target, req.method, headers, req.body.spooled ?? req.body.bytes, {
     settings: route.upstreamSettings,
     clientAddress: req.remoteAddress,
   });

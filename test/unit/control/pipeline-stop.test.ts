@@ -49,7 +49,7 @@ function setup(emergency: () => XbError | undefined) {
       close: async () => undefined,
     },
     forwarder: {
-      forward: async (_u, path) => (forwarded.push(path), { status: 201, headers: {}, body: Readable.from([]) }),
+      forward: async (url) => (forwarded.push(url.pathname + url.search), { status: 201, headers: {}, body: Readable.from([]) }),
       close: async () => undefined,
     },
     identity: { key: Buffer.alloc(32, 7), fingerprint: 'f'.repeat(64), source: 'test' },
